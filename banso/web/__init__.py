@@ -1,0 +1,1 @@
+"""HTTP surface: FastAPI app, /api/ask, chat page, health and metrics."""

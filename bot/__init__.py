@@ -1,0 +1,1 @@
+"""Slack app: answers questions and handles alert actions."""

@@ -1,0 +1,1 @@
+"""CS rules, customer data and scheduled alert jobs."""

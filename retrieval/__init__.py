@@ -1,0 +1,1 @@
+"""Retrieval: knowledge files, hybrid index, search, evaluation."""

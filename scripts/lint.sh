@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# The single source of static checks (CI and pre-commit call this).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+.venv/bin/ruff check banso bot retrieval jobs tests bench
+.venv/bin/banso knowledge lint knowledge
