@@ -1,0 +1,54 @@
+"""Action ids and the small typed payload every answer button carries in its `value`."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+# Slack caps a button value at 2,000 characters; ours are a few dozen.
+MAX_VALUE_CHARS = 2000
+
+
+class ActionId(StrEnum):
+    HELPFUL = "banso_answer_helpful"
+    NOT_HELPFUL = "banso_answer_not_helpful"
+    ASK_HUMAN = "banso_answer_ask_human"
+    MORE_ANSWERS = "banso_answer_more"
+    SHOW_ANSWER = "banso_answer_show"
+    SHARE = "banso_answer_share"
+
+
+class ShortcutId(StrEnum):
+    SAVE_DRAFT = "banso_save_faq_draft"
+
+
+class CommandName(StrEnum):
+    ASK = "/ask"
+
+
+class BadPayload(ValueError):
+    """A button value that is not ours (forged, truncated or from an older version)."""
+
+
+class AnswerRef(BaseModel):
+    """Which stored question a button belongs to and which entry it shows (short keys: compact)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    q: Annotated[int, Field(ge=1)]  # bot_questions.id
+    e: Annotated[str | None, Field(max_length=200)] = None  # knowledge entry id
+
+    def encode(self) -> str:
+        value = self.model_dump_json(exclude_none=True)
+        if len(value) > MAX_VALUE_CHARS:
+            raise ValueError(f"button value of {len(value)} chars exceeds Slack's limit")
+        return value
+
+    @classmethod
+    def decode(cls, value: str | None) -> AnswerRef:
+        try:
+            return cls.model_validate_json(value or "")
+        except ValidationError as exc:
+            raise BadPayload(f"not an answer button value: {value!r}") from exc
