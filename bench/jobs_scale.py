@@ -1,0 +1,315 @@
+"""Time the CS rules over 100,000 accounts with 31 days of usage (~3.1 M snapshot rows).
+
+    OMP_WAIT_POLICY=PASSIVE .venv/bin/python bench/jobs_scale.py [--accounts 100000]
+        [--days 31] [--backend sqlite|postgres|both]
+        [--postgres postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
+
+For each backend: generate the data into a fresh database (SQLite file under var/bench/, or a
+new PostgreSQL database that is dropped afterwards) with bulk inserts (executemany; COPY on
+PostgreSQL), then, in a fresh child process so its peak RSS is its own, time
+  - the floor: one plain aggregate over usage_snapshots (GROUP BY account_id), all rows fetched;
+  - iter_facts alone (streamed, nothing kept);
+  - the whole pipeline: iter_facts + assess + collecting the accounts with risks (and the
+    time spent inside assess), then its peak Python memory under tracemalloc.
+Each timing is the median of --repeat runs. Figures go into docs/benchmarks.md
+("Customer data and rules").
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, insert, text
+
+from banso.db import make_engine, make_session_factory, migrate
+from jobs.accounts.models import Account
+from jobs.accounts.service import iter_facts
+from jobs.rules import assess, load_rules
+
+NOW = datetime(2026, 11, 25, 0, 0, tzinfo=UTC)
+TODAY = NOW.date()
+ROOT = Path(__file__).resolve().parent.parent
+FLOOR_SQL = """
+SELECT account_id, max(day), max(last_login_at), sum(inquiries), max(setup_progress),
+       max(active_users), max(seats)
+FROM usage_snapshots GROUP BY account_id
+"""
+
+
+# --- data -----------------------------------------------------------------------------------
+
+def _accounts(n: int, rng: random.Random) -> list[dict[str, Any]]:
+    rows = []
+    for i in range(n):
+        start = TODAY - timedelta(days=rng.randint(10, 1500))
+        rows.append({
+            "id": f"ACC{i:06d}", "name": f"株式会社ベンチ{i}", "currency": "JPY",
+            "mrr": rng.choice((30_000, 50_000, 80_000, 150_000, 300_000, 600_000, 1_200_000)),
+            "plan": None, "contract_start": start,
+            "renewal_date": start + timedelta(days=365 * (1 + (TODAY - start).days // 365)),
+            "status": "churned" if rng.random() < 0.05 else "active",
+            "owner_user_id": f"U{rng.randint(1, 40):04d}", "csm_channel": None,
+            "flags": ["brand"] if rng.random() < 0.05 else [],
+            "expansion_potential": rng.choice(("none", "none", "none", "upsell")),
+            "churn_date": None, "churn_reason": None, "renewed_at": None,
+            "created_at": NOW, "updated_at": NOW,
+        })
+    return rows
+
+
+def _usage(n: int, days: int, seed: int) -> Iterator[tuple[Any, ...]]:
+    """(account_id, day, last_login_at, active_users, seats, setup_progress, inquiries)."""
+    rng = random.Random(seed + 1)
+    for i in range(n):
+        account_id = f"ACC{i:06d}"
+        seats = rng.randint(3, 200)
+        ratio = rng.uniform(0.3, 0.95)
+        profile = rng.random()
+        silent = rng.randint(15, 40) if profile < 0.08 else None  # no login
+        stalled = profile > 0.95  # setup stuck
+        falling = 0.08 <= profile < 0.12  # seats falling
+        progress = rng.randint(10, 60) if stalled else 100
+        last_login: datetime | None = (
+            NOW - timedelta(days=silent) if silent is not None else None)
+        for back in range(days - 1, -1, -1):
+            day = TODAY - timedelta(days=back)
+            share = ratio - (0.4 * (days - back) / days if falling else 0.0)
+            active = 0 if silent is not None and back < silent else max(1, int(seats * share))
+            if silent is None or back >= silent:
+                last_login = datetime(day.year, day.month, day.day, 10, tzinfo=UTC)
+            yield (account_id, day, last_login, active, seats, progress,
+                   int(rng.random() < 0.1 and not stalled))
+
+
+def generate(engine: Engine, accounts: int, days: int, seed: int) -> float:
+    started = time.perf_counter()
+    migrate(engine)
+    rng = random.Random(seed)
+    with engine.begin() as conn:
+        conn.execute(insert(Account), _accounts(accounts, rng))
+    rows = _usage(accounts, days, seed)
+    if engine.dialect.name == "postgresql":
+        _copy_usage(engine, rows)
+    else:
+        _sqlite_usage(engine, rows)
+    with engine.begin() as conn:
+        conn.execute(text("ANALYZE"))
+    return time.perf_counter() - started
+
+
+def _copy_usage(engine: Engine, rows: Iterator[tuple[Any, ...]]) -> None:
+    raw = engine.raw_connection()
+    try:
+        with raw.cursor() as cur, cur.copy(  # type: ignore[attr-defined]
+            "COPY usage_snapshots (account_id, day, last_login_at, active_users, seats, "
+            "setup_progress, inquiries) FROM STDIN"
+        ) as copy:
+            for row in rows:
+                copy.write_row(row)
+        raw.commit()
+    finally:
+        raw.close()
+
+
+def _sqlite_usage(engine: Engine, rows: Iterator[tuple[Any, ...]]) -> None:
+    # The exact text SQLAlchemy's SQLite dialect stores, so the ORM reads these rows back.
+    def stored(row: tuple[Any, ...]) -> tuple[Any, ...]:
+        login = row[2].strftime("%Y-%m-%d %H:%M:%S.%f") if row[2] else None
+        return (row[0], row[1].isoformat(), login, *row[3:])
+
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        batch: list[tuple[Any, ...]] = []
+        for row in rows:
+            batch.append(stored(row))
+            if len(batch) == 50_000:
+                _sqlite_insert(cur, batch)
+                batch = []
+        _sqlite_insert(cur, batch)
+        raw.commit()
+    finally:
+        raw.close()
+
+
+def _sqlite_insert(cur: Any, batch: list[tuple[Any, ...]]) -> None:
+    cur.executemany(
+        "INSERT INTO usage_snapshots (account_id, day, last_login_at, active_users, seats, "
+        "setup_progress, inquiries) VALUES (?, ?, ?, ?, ?, ?, ?)", batch)
+
+
+# --- measurement (child process) ------------------------------------------------------------
+
+def _median_time(run: Callable[[], Any], repeat: int) -> tuple[float, float, Any]:
+    """Median wall and CPU seconds of `repeat` runs, and the last result. CPU time is steadier
+    on a shared machine; on SQLite it includes the query, on PostgreSQL only the client."""
+    walls, cpus, result = [], [], None
+    for _ in range(repeat):
+        wall, cpu = time.perf_counter(), time.process_time()
+        result = run()
+        walls.append(time.perf_counter() - wall)
+        cpus.append(time.process_time() - cpu)
+    return statistics.median(walls), statistics.median(cpus), result
+
+
+def measure(url: str, repeat: int, batch_size: int) -> dict[str, Any]:
+    engine = make_engine(url)
+    factory = make_session_factory(engine)
+    rules = load_rules()
+    rss_start = _rss_mib()
+
+    def floor() -> int:
+        with engine.connect() as conn:
+            return len(conn.execute(text(FLOOR_SQL)).all())
+
+    def facts_only() -> int:
+        with factory() as session:
+            return sum(1 for _ in iter_facts(session, NOW, batch_size=batch_size))
+
+    def pipeline() -> tuple[int, int, float]:
+        """What an alert job does: stream facts, assess each, keep the risky ones."""
+        clock = time.perf_counter
+        with factory() as session:
+            seen, in_assess = 0, 0.0
+            risky: list[str] = []
+            for facts in iter_facts(session, NOW, batch_size=batch_size):
+                seen += 1
+                started = clock()
+                assessment = assess(facts, NOW, rules)
+                in_assess += clock() - started
+                if assessment.risks:
+                    risky.append(facts.account_id)
+            return seen, len(risky), in_assess
+
+    floor_s, floor_cpu, groups = _median_time(floor, repeat)
+    facts_s, facts_cpu, _ = _median_time(facts_only, repeat)
+    pipeline_s, pipeline_cpu, (seen, risky, assess_s) = _median_time(pipeline, repeat)
+    rss_peak = _rss_mib()
+    tracemalloc.start()
+    pipeline()
+    traced_peak = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+    with engine.connect() as conn:
+        usage_rows = conn.execute(text("SELECT count(*) FROM usage_snapshots")).scalar_one()
+    engine.dispose()
+    return {
+        "usage_rows": usage_rows, "floor_s": floor_s, "floor_groups": groups,
+        "pipeline_s": pipeline_s, "accounts_assessed": seen, "accounts_with_risks": risky,
+        "facts_s": facts_s, "assess_s": assess_s, "ratio": pipeline_s / floor_s,
+        "rss_start_mib": rss_start, "rss_peak_mib": rss_peak, "traced_peak_mib": traced_peak,
+        "floor_cpu_s": floor_cpu, "facts_cpu_s": facts_cpu, "pipeline_cpu_s": pipeline_cpu,
+    }
+
+
+def _rss_mib() -> float:
+    """Peak RSS of this process. VmHWM, because ru_maxrss survives exec on Linux and would
+    report the parent's generation peak."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# --- driver ---------------------------------------------------------------------------------
+
+def run_backend(
+    name: str, url: str, args: argparse.Namespace, *, fresh: bool = True
+) -> dict[str, Any]:
+    generated = 0.0
+    if fresh:
+        engine = make_engine(url)
+        generated = generate(engine, args.accounts, args.days, args.seed)
+        engine.dispose()
+        print(f"[{name}] generated in {generated:.1f} s", flush=True)
+    child = subprocess.run(
+        [sys.executable, __file__, "--measure", url, "--repeat", str(args.repeat),
+         "--batch-size", str(args.batch_size)],
+        check=True, capture_output=True, text=True,
+    )
+    figures: dict[str, Any] = json.loads(child.stdout.strip().splitlines()[-1])
+    figures["generate_s"] = generated
+    return figures
+
+
+SQLITE_FILE = ROOT / "var" / "bench" / "jobs_scale.db"
+
+
+def fresh_sqlite_url() -> str:
+    SQLITE_FILE.parent.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{SQLITE_FILE}{suffix}").unlink(missing_ok=True)
+    return f"sqlite:///{SQLITE_FILE}"
+
+
+def with_postgres(server: str, args: argparse.Namespace) -> dict[str, Any]:
+    name = f"banso_bench_jobs_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        return run_backend("postgresql", server.rsplit("/", 1)[0] + "/" + name, args)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def report(name: str, f: dict[str, Any]) -> None:
+    print(f"[{name}] {f['usage_rows']:,} usage rows, {f['accounts_assessed']:,} live accounts "
+          f"assessed, {f['accounts_with_risks']:,} with risks")
+    print(f"[{name}] floor aggregate {f['floor_s']:.2f} s | iter_facts {f['facts_s']:.2f} s | "
+          f"pipeline {f['pipeline_s']:.2f} s "
+          f"= {f['ratio']:.2f}x floor (assess {f['assess_s']:.2f} s of it)", flush=True)
+    print(f"[{name}] CPU time of this process: floor {f['floor_cpu_s']:.2f} s | iter_facts "
+          f"{f['facts_cpu_s']:.2f} s | pipeline {f['pipeline_cpu_s']:.2f} s", flush=True)
+    print(f"[{name}] memory: pipeline peak {f['traced_peak_mib']:.1f} MiB of Python allocations "
+          f"(tracemalloc); process peak RSS {f['rss_peak_mib']:.0f} MiB, "
+          f"{f['rss_start_mib']:.0f} MiB after imports", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--accounts", type=int, default=100_000)
+    parser.add_argument("--days", type=int, default=31)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--batch-size", type=int, default=5000)
+    parser.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
+    parser.add_argument("--postgres", default=os.environ.get(
+        "BANSO_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"))
+    parser.add_argument("--reuse", action="store_true",
+                        help="SQLite: measure the database of the last run again")
+    parser.add_argument("--measure", help=argparse.SUPPRESS)  # child process mode
+    args = parser.parse_args()
+    if args.measure:
+        print(json.dumps(measure(args.measure, args.repeat, args.batch_size)))
+        return
+    if args.backend in ("sqlite", "both"):
+        if args.reuse and SQLITE_FILE.exists():
+            figures = run_backend("sqlite", f"sqlite:///{SQLITE_FILE}", args, fresh=False)
+        else:
+            figures = run_backend("sqlite", fresh_sqlite_url(), args)
+        report("sqlite", figures)
+    if args.backend in ("postgres", "both"):
+        report("postgresql", with_postgres(args.postgres, args))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Customer data: models, import (CSV and ingest API), facts for the rules, demo seed."""
