@@ -51,3 +51,7 @@ KNOWLEDGE_ERRORS = Gauge(
     "banso_knowledge_file_errors", "Knowledge files skipped because they are broken.",
     registry=REGISTRY,
 )
+INDEX_AGE = Gauge(
+    "banso_index_age_seconds", "Seconds since the live index was built (set at scrape time).",
+    registry=REGISTRY,
+)

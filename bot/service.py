@@ -13,6 +13,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from banso.metrics import ANSWERS, ESCALATIONS, FEEDBACK
 from bot.blocks import Candidate
 from bot.models import Escalation, Feedback, Question, Surface
 from retrieval.models import Decision, SearchResult, Visibility
@@ -63,6 +64,7 @@ def record_question(
     )
     session.add(question)
     session.flush()
+    ANSWERS.labels(question.surface, question.decision).inc()
     return question
 
 
@@ -95,6 +97,7 @@ def record_feedback(
     question = get_question(session, question_id)
     now = now or datetime.now(UTC)
     entry_id = entry_id or question.top_entry_id
+    FEEDBACK.labels(question.surface, str(helpful).lower()).inc()
     existing = _feedback_of(session, question_id, user)
     if existing is None:
         try:
@@ -144,6 +147,7 @@ def record_escalation(
             session.add(escalation)
     except IntegrityError:
         return None
+    ESCALATIONS.inc()
     return escalation
 
 

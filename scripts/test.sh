@@ -7,7 +7,7 @@ bash scripts/setup.sh --dev
 export OMP_WAIT_POLICY=PASSIVE HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 bash scripts/ensure_services.sh
 bash scripts/lint.sh
-.venv/bin/pytest -q -p no:cacheprovider "$@"
+.venv/bin/pytest -q "$@"
 pg_url="${BANSO_TEST_POSTGRES_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/postgres}"
 echo "--- database tests again on PostgreSQL ($pg_url)"
-BANSO_TEST_DATABASE_URL="$pg_url" BANSO_DB_TESTS_ONLY=1 .venv/bin/pytest -q -p no:cacheprovider "$@"
+BANSO_TEST_DATABASE_URL="$pg_url" BANSO_DB_TESTS_ONLY=1 .venv/bin/pytest -q "$@"

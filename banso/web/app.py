@@ -1,0 +1,84 @@
+"""The FastAPI application factory: one app per Runtime, no module-level state."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+import anyio
+from fastapi import FastAPI
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+from banso import __version__
+from banso.services import Runtime, build_runtime, seed_demo_if_empty
+from banso.settings import Settings
+from banso.web import ask, health, page
+from banso.web.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from banso.web.ratelimit import RateLimiter
+from bot import http as bot_http
+from jobs.accounts import api as accounts_api
+from jobs.kpis import api as kpis_api
+
+log = logging.getLogger(__name__)
+
+
+def create_app(
+    runtime: Runtime,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+) -> FastAPI:
+    services = runtime.services
+    settings = services.settings
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Start/stop block (Socket Mode connect, scheduler waiting for its job): keep them off
+        # the event loop.
+        await anyio.to_thread.run_sync(runtime.start)
+        try:
+            yield
+        finally:
+            await anyio.to_thread.run_sync(runtime.stop)
+
+    app = FastAPI(
+        title="Banso",
+        version=__version__,
+        description="Customer-success chat-ops: website chat API, ingest API, health and metrics.",
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    app.state.settings = settings
+    app.state.session_factory = services.session_factory
+    app.state.clock = services.now
+    app.state.on_contact_changes = runtime.on_contact_changes
+    app.state.ask_limiter = RateLimiter(settings.ask_rate_limit_per_minute, clock=clock)
+
+    app.include_router(page.router)
+    app.include_router(ask.router)
+    app.include_router(health.router)
+    app.include_router(accounts_api.router)
+    app.include_router(kpis_api.router)
+
+    if runtime.bolt_app is not None:
+        bot_http.mount(app, runtime.bolt_app)
+    app.add_middleware(BodyLimitMiddleware, limits=_body_limits(settings))
+    app.add_middleware(RequestContextMiddleware)
+    if settings.trusted_proxies:
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
+    return app
+
+
+def _body_limits(settings: Settings) -> dict[str, int]:
+    # A question of ask_max_chars characters is at most 4 bytes each in UTF-8, 6 JSON-escaped.
+    return {"/api/ask": settings.ask_max_chars * 6 + 1024, "/api/feedback": 1024}
+
+
+def build_app(settings: Settings, *, demo: bool = False) -> FastAPI:
+    """The app `banso serve` runs: every collaborator built once from the settings."""
+    runtime = build_runtime(settings)
+    if demo:
+        summary = seed_demo_if_empty(runtime.services)
+        log.info(summary or "demo data not seeded: the database already has accounts")
+    return create_app(runtime)

@@ -1,0 +1,132 @@
+"""Per-request context: request id (X-Request-ID in and out), access log line, HTTP metrics."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from typing import Any
+
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from banso.logs import request_id_var
+from banso.metrics import HTTP_LATENCY, HTTP_REQUESTS
+
+log = logging.getLogger("banso.http")
+
+# A caller's id is reused only if it is short and plain, so it cannot forge log lines.
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+_PROBES = frozenset({"/healthz", "/readyz", "/metrics"})
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def _incoming_id(scope: Scope) -> str:
+    for name, value in scope.get("headers", []):
+        if name == b"x-request-id":
+            text = value.decode("latin-1")
+            if _SAFE_ID.match(text):
+                return text
+    return uuid.uuid4().hex
+
+
+def _route_template(scope: Scope) -> str:
+    # Label by template ("/api/ask"), never the raw path: raw paths would let any caller
+    # create unbounded metric series.
+    route: Any = scope.get("route")
+    return getattr(route, "path", None) or "<unmatched>"
+
+
+class RequestContextMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        rid = _incoming_id(scope)
+        token = request_id_var.set(rid)
+        status = 500
+        status_sent = False
+        started = time.perf_counter()
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status, status_sent
+            if message["type"] == "http.response.start":
+                status, status_sent = message["status"], True
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", rid.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception:
+            log.exception("unhandled error")
+            if status_sent:
+                raise
+            # Answer here, inside the request context, so the body and header carry the id.
+            await JSONResponse(
+                {"detail": "internal error", "request_id": rid}, status_code=500
+            )(scope, receive, send_with_id)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = _route_template(scope)
+            method = scope["method"] if scope["method"] in _METHODS else "OTHER"
+            HTTP_REQUESTS.labels(method, route, str(status)).inc()
+            HTTP_LATENCY.labels(method, route).observe(elapsed)
+            # Probes hit every few seconds; their successes would drown the real traffic.
+            level = logging.DEBUG if route in _PROBES and status < 400 else logging.INFO
+            log.log(
+                level, "%s %s %s", method, route, status,
+                extra={"status": status, "ms": round(elapsed * 1000, 1)},
+            )
+            request_id_var.reset(token)
+
+
+class BodyLimitMiddleware:
+    """Refuses request bodies above a per-path limit with 413, before any of it is parsed.
+
+    FastAPI reads a whole body into memory before validation runs, so a question's length
+    limit alone would not stop a 1 GB upload. The limited paths take small bodies, so they are
+    read here (counting bytes, chunked uploads too) and replayed to the app.
+    """
+
+    def __init__(self, app: ASGIApp, limits: dict[str, int]) -> None:
+        self.app = app
+        self.limits = limits
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        limit = self.limits.get(scope.get("path", "")) if scope["type"] == "http" else None
+        if limit is None:
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers", [])).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await _too_large(limit)(scope, receive, send)
+            return
+        messages: list[Message] = []
+        size = 0
+        while True:
+            message = await receive()
+            messages.append(message)
+            size += len(message.get("body", b""))
+            if size > limit:
+                await _too_large(limit)(scope, receive, send)
+                return
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                break
+        await self.app(scope, _replay(messages, receive), send)
+
+
+def _replay(messages: list[Message], receive: Receive) -> Receive:
+    pending = list(messages)
+
+    async def replay() -> Message:
+        return pending.pop(0) if pending else await receive()
+
+    return replay
+
+
+def _too_large(limit: int) -> JSONResponse:
+    return JSONResponse({"detail": f"request body larger than {limit} bytes"}, status_code=413)

@@ -1,0 +1,68 @@
+"""Request and response models of the public HTTP API (they are the OpenAPI document)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from retrieval.models import Decision
+
+Lang = Literal["ja", "en"]
+
+
+class AskRequest(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"question": "パスワードを忘れました", "lang": "ja"}]}
+    )
+
+    question: str = Field(
+        min_length=1,
+        description="The visitor's question, Japanese or English. Longer than the server's "
+        "BANSO_ASK_MAX_CHARS is refused with 422.",
+    )
+    lang: Lang | None = Field(
+        None, description="Language for the reply text; omitted means detected from the question."
+    )
+
+    @field_validator("question")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        text = value.strip()
+        if not text:
+            raise ValueError("question is empty")
+        if "\x00" in text:
+            raise ValueError("question contains a NUL character")
+        return text
+
+
+class AnswerEntry(BaseModel):
+    id: str = Field(description="Knowledge entry id.")
+    title: str = Field(description="The entry's question / title.")
+    answer: str = Field(description="The entry's body, Markdown.")
+    score: float = Field(description="Match score in [0, 1], comparable across questions.")
+    links: list[str] = Field(default_factory=list, description="Pages the answer comes from.")
+
+
+class AskResponse(BaseModel):
+    answer_id: int = Field(description="Pass to POST /api/feedback.")
+    decision: Decision = Field(
+        description="answer: the first entry answers it; suggest: candidates; abstain: none fit."
+    )
+    lang: Lang = Field(description="Language of the reply.")
+    message: str = Field(description="One line for the visitor, in `lang`.")
+    entries: list[AnswerEntry] = Field(description="Public entries, best first.")
+
+
+class FeedbackRequest(BaseModel):
+    # bot_questions.id is a 32-bit INTEGER: a larger id would be a database error, not a 404.
+    answer_id: int = Field(ge=1, le=2**31 - 1, description="From the /api/ask answer.")
+    helpful: bool
+
+
+class FeedbackResponse(BaseModel):
+    stored: bool = True
+
+
+class ErrorBody(BaseModel):
+    detail: str
