@@ -11,7 +11,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 from sqlalchemy import text
 
-from banso.metrics import INDEX_AGE, INDEX_ENTRIES, REGISTRY
+from banso.metrics import INDEX_AGE, INDEX_ENTRIES, KNOWLEDGE_ERRORS, REGISTRY
 from banso.services import Services
 from retrieval.models import Visibility
 
@@ -49,6 +49,7 @@ def _update_index_gauges(services: Services) -> None:
         INDEX_ENTRIES.labels(visibility.value).set(
             sum(1 for e in entries if e.visibility is visibility)
         )
+    KNOWLEDGE_ERRORS.set(len(services.retriever.broken_files))
     built = REGISTRY.get_sample_value("banso_index_built_timestamp_seconds")
     if built:
         INDEX_AGE.set(max(0.0, time.time() - built))

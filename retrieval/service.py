@@ -1,0 +1,130 @@
+"""The retriever other rooms use: search with a decision, built from knowledge files or entries.
+
+`Retriever.search` is safe to call from many threads while `reload_if_changed` runs: a reload
+builds a whole new index and swaps one reference, so a search sees either the old index or the
+new one, never a mix.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from retrieval.cache import EmbeddingCache, cache_folder
+from retrieval.embedders import Embedder, make_embedder
+from retrieval.index import HybridIndex, Query
+from retrieval.language import detect_lang
+from retrieval.models import Entry, SearchResult, Visibility
+from retrieval.scoring import Scoring, decide
+from retrieval.tokenizer import tokenize
+
+if TYPE_CHECKING:
+    from banso.settings import Settings
+    from retrieval.store import KnowledgeSource
+
+logger = logging.getLogger(__name__)
+
+MAX_K = 100
+
+
+class QueryError(ValueError):
+    """The question cannot be searched (empty, or k out of range); the message says why."""
+
+
+class Retriever:
+    def __init__(
+        self,
+        index: HybridIndex,
+        embedder: Embedder,
+        *,
+        scoring: Scoring | None = None,
+        source: KnowledgeSource | None = None,
+    ) -> None:
+        self._index = index
+        self._embedder = embedder
+        self.scoring = scoring or Scoring()
+        self._source = source
+        self._reload_lock = threading.Lock()
+
+    @classmethod
+    def from_entries(
+        cls,
+        entries: Sequence[Entry],
+        embedder: Embedder,
+        *,
+        scoring: Scoring | None = None,
+        cache: EmbeddingCache | None = None,
+    ) -> Retriever:
+        """An in-memory retriever over `entries` (tests, evaluation, tools)."""
+        index = HybridIndex.build(
+            list(entries), embedder, cache if cache is not None else EmbeddingCache()
+        )
+        return cls(index, embedder, scoring=scoring)
+
+    @property
+    def entries(self) -> list[Entry]:
+        return self._index.entries
+
+    @property
+    def embedder(self) -> Embedder:
+        return self._embedder
+
+    @property
+    def broken_files(self) -> list[str]:
+        """Knowledge files the live index could not read (`path:line: message`)."""
+        return list(self._source.broken_files) if self._source else []
+
+    def search(
+        self, query: str, visibility: Visibility = Visibility.PUBLIC, k: int = 10
+    ) -> SearchResult:
+        """Ranked entries `visibility` may see, and whether the top one answers the question."""
+        text = _clean(query)
+        if not 1 <= k <= MAX_K:
+            raise QueryError(f"k must be between 1 and {MAX_K}, got {k}")
+        index = self._index  # one read: a concurrent reload cannot change it mid-search
+        vector = self._embedder.embed_queries([text])[0]
+        parsed = Query(text, tokenize(text), vector)
+        # The decision looks at the runner-up too, whatever k the caller wants shown.
+        ranked = index.search(parsed, visibility, max(k, 2), self.scoring)
+        decision = decide([h.score for h in ranked[:2]], self.scoring)
+        return SearchResult(text, decision, ranked[:k], detect_lang(text))
+
+    def reload_if_changed(self) -> bool:
+        """Rebuild from the knowledge files if any changed; True if a new index is serving."""
+        if self._source is None:
+            return False
+        with self._reload_lock:
+            index = self._source.refresh(self._index)
+            if index is None:
+                return False
+            self._index = index
+            return True
+
+
+def _clean(query: str) -> str:
+    text = " ".join(query.split())
+    if not text:
+        raise QueryError("the question is empty")
+    return text
+
+
+def build_retriever(settings: Settings, *, embedder: Embedder | None = None) -> Retriever:
+    """Load the saved index for `settings.knowledge_dir` (building it if needed), ready to serve."""
+    from retrieval.store import KnowledgeSource
+
+    embedder = embedder or make_embedder(settings)
+    source = KnowledgeSource.from_settings(settings, embedder)
+    started = time.perf_counter()
+    index = source.load_or_build()
+    logger.info(
+        "retrieval index ready: %d entries in %.1f s", len(index), time.perf_counter() - started
+    )
+    return Retriever(index, embedder, source=source)
+
+
+def eval_cache(settings: Settings, embedder: Embedder) -> EmbeddingCache:
+    return EmbeddingCache(cache_folder(settings.data_dir / "eval-cache", embedder.name))
+
