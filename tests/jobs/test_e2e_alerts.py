@@ -1,0 +1,262 @@
+"""End to end: import → job → card posted → signed click over HTTP → card updated from the
+database → re-run posts nothing new. The Slack Web API is the local stand-in."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from jobs.accounts.models import Touchpoint
+from jobs.alerts.models import AlertAction, AlertRouting
+from jobs.alerts.routing import alerts_for_user
+from jobs.alerts.scheduled import JobContext, alert_contact_changes, run_job
+from tests.jobs import alerts_support as support
+from tests.jobs.alerts_support import (
+    CHANNEL,
+    NOW,
+    OUTSIDER,
+    OWNER,
+    STAFF,
+    Clock,
+    SlackApp,
+    account_row,
+    actions,
+    alerts,
+    button,
+    client_for,
+    count,
+    job_context,
+    seed,
+    select_option,
+    usage_rows,
+)
+from tests.slack_stub import SlackStub
+
+# Fixtures shared by the alert tests (pytest finds them by these names).
+alert_settings = support.alert_settings
+clock = support.clock
+slack_app = support.slack_app
+stub = support.stub
+
+
+def _posted_alert(slack_app: SlackApp, stub: SlackStub) -> tuple[JobContext, int]:
+    services = slack_app.services
+    seed(services.session_factory, [account_row("A1")], usage_rows("A1", last_login_days_ago=30))
+    ctx = job_context(services.settings, services.session_factory, client_for(stub))
+    run_job("at_risk", ctx, NOW)
+    (alert,) = alerts(services.session_factory)
+    return ctx, alert.id
+
+
+def _card_context(call_args: dict[str, Any]) -> str:
+    return " ".join(e["text"] for b in call_args["blocks"] if b["type"] == "context"
+                    for e in b["elements"])
+
+
+def test_click_acknowledge_updates_the_card_in_place_and_rerun_posts_nothing(
+    slack_app: SlackApp, stub: SlackStub, clock: Clock
+) -> None:
+    ctx, alert_id = _posted_alert(slack_app, stub)
+    (post,) = stub.calls_to("chat.postMessage")
+    assert any(b["type"] == "actions" for b in post.args["blocks"])
+
+    reply = slack_app.click(STAFF, button("alert_acknowledge", alert_id, "100.1"))
+    assert reply.status_code == 200
+
+    (update,) = stub.calls_to("chat.update")
+    (alert,) = alerts(slack_app.services.session_factory)
+    assert update.args["ts"] == alert.ts and update.args["channel"] == CHANNEL
+    assert "<@USTAFF> が確認" in _card_context(update.args)
+    assert alert.status == "acknowledged" and alert.assignee_user_id == STAFF
+    (thread,) = [c for c in stub.calls_to("chat.postMessage") if c.args.get("thread_ts")]
+    assert thread.args["thread_ts"] == alert.ts and "<@USTAFF>" in thread.args["text"]
+
+    stub.reset()
+    run_job("at_risk", ctx, NOW + timedelta(hours=3))
+    assert stub.calls_to("chat.postMessage") == [] and stub.calls_to("chat.update") == []
+    assert not stub.violations
+
+
+def test_unsigned_click_is_refused_and_changes_nothing(
+    slack_app: SlackApp, stub: SlackStub
+) -> None:
+    _, alert_id = _posted_alert(slack_app, stub)
+
+    reply = slack_app.click(STAFF, button("alert_resolve", alert_id, "100.2"), signed=False)
+
+    assert reply.status_code == 401
+    assert alerts(slack_app.services.session_factory)[0].status == "open"
+
+
+def test_non_staff_click_gets_an_ephemeral_refusal_and_records_nothing(
+    slack_app: SlackApp, stub: SlackStub
+) -> None:
+    _, alert_id = _posted_alert(slack_app, stub)
+
+    slack_app.click(OUTSIDER, button("alert_resolve", alert_id, "100.3"))
+
+    (refusal,) = stub.calls_to("chat.postEphemeral")
+    assert refusal.args["user"] == OUTSIDER and "スタッフのみ" in refusal.args["text"]
+    assert actions(slack_app.services.session_factory) == []
+    assert alerts(slack_app.services.session_factory)[0].status == "open"
+    assert stub.calls_to("chat.update") == []
+
+
+def test_double_click_and_slack_retry_record_one_action(
+    slack_app: SlackApp, stub: SlackStub
+) -> None:
+    _, alert_id = _posted_alert(slack_app, stub)
+    factory = slack_app.services.session_factory
+
+    slack_app.click(STAFF, button("alert_acknowledge", alert_id, "200.1"))
+    slack_app.click(STAFF, button("alert_acknowledge", alert_id, "200.1"))  # Slack's retry
+    slack_app.click(STAFF, button("alert_acknowledge", alert_id, "200.2"))  # second click
+    slack_app.click(OWNER, button("alert_assign", alert_id, "200.4"))
+
+    rows = [(a.user_id, a.action) for a in actions(factory)]
+    assert rows == [(STAFF, "acknowledge"), (OWNER, "assign")]
+    assert alerts(factory)[0].assignee_user_id == OWNER
+    assert len(stub.calls_to("chat.update")) == 2  # one re-render per recorded action
+
+
+def test_log_touch_records_a_touchpoint_and_says_so_in_the_thread(
+    slack_app: SlackApp, stub: SlackStub, clock: Clock
+) -> None:
+    _, alert_id = _posted_alert(slack_app, stub)
+    factory = slack_app.services.session_factory
+
+    slack_app.click(OWNER, select_option("alert_log_touch", alert_id, "call", "300.1"))
+
+    threads = [c for c in stub.calls_to("chat.postMessage") if c.args.get("thread_ts")]
+    assert "<@UOWNER> が電話を記録しました" in threads[0].args["text"]
+    with factory() as session:
+        (touch,) = session.scalars(select(Touchpoint)).all()
+    assert (touch.account_id, touch.kind, touch.user_id, touch.alert_id) == (
+        "A1", "call", OWNER, alert_id)
+
+
+def test_snooze_quiets_the_alert_until_the_date_and_then_it_resurfaces(
+    slack_app: SlackApp, stub: SlackStub, clock: Clock
+) -> None:
+    ctx, alert_id = _posted_alert(slack_app, stub)
+
+    slack_app.click(OWNER, select_option("alert_snooze", alert_id, "1w", "400.1"))
+    (update,) = stub.calls_to("chat.update")
+    assert "スヌーズ中" in _card_context(update.args)
+
+    stub.reset()
+    run_job("at_risk", ctx, NOW + timedelta(days=6))
+    assert stub.calls_to("chat.postMessage") == []
+
+    run_job("at_risk", ctx, NOW + timedelta(days=7, minutes=1))
+    (resurfaced,) = stub.calls_to("chat.postMessage")
+    assert resurfaced.args["thread_ts"] and "<@UOWNER>" in resurfaced.args["text"]
+    assert "未対応" in _card_context(stub.calls_to("chat.update")[-1].args)
+
+
+def test_snooze_until_a_picked_date(slack_app: SlackApp, stub: SlackStub) -> None:
+    _, alert_id = _posted_alert(slack_app, stub)
+    action = {"type": "datepicker", "action_id": "alert_snooze_until",
+              "block_id": f"alert:{alert_id}", "selected_date": "2026-12-10",
+              "action_ts": "500.1"}
+
+    slack_app.click(OWNER, action)
+
+    (alert,) = alerts(slack_app.services.session_factory)
+    assert alert.status == "snoozed"
+    assert alert.snoozed_until is not None
+    assert alert.snoozed_until.isoformat() == "2026-12-10T00:00:00+00:00"  # 09:00 JST
+
+
+def test_snooze_into_the_past_is_refused_with_a_clear_message(
+    slack_app: SlackApp, stub: SlackStub
+) -> None:
+    _, alert_id = _posted_alert(slack_app, stub)
+    action = {"type": "datepicker", "action_id": "alert_snooze_until",
+              "block_id": f"alert:{alert_id}", "selected_date": "2026-01-01",
+              "action_ts": "500.2"}
+
+    slack_app.click(OWNER, action)
+
+    (told,) = stub.calls_to("chat.postEphemeral")
+    assert "future" in told.args["text"]
+    assert alerts(slack_app.services.session_factory)[0].status == "open"
+
+
+def test_not_useful_is_stored_as_feedback_on_the_rule_and_resolves(
+    slack_app: SlackApp, stub: SlackStub
+) -> None:
+    _, alert_id = _posted_alert(slack_app, stub)
+
+    slack_app.click(OWNER, button("alert_not_useful", alert_id, "600.1"))
+
+    (update,) = stub.calls_to("chat.update")
+    assert not any(b["type"] == "actions" for b in update.args["blocks"])
+    (action,) = actions(slack_app.services.session_factory)
+    assert action.action == "not_useful" and action.payload["kind"] == "at_risk"
+    assert action.payload["reasons"]
+
+
+def test_contact_change_import_alerts_at_once_and_a_logged_call_closes_it(
+    slack_app: SlackApp, stub: SlackStub, clock: Clock
+) -> None:
+    services = slack_app.services
+    factory = services.session_factory
+    seed(factory, [account_row("A1")], usage_rows("A1", last_login_days_ago=1),
+         contacts=[{"account_id": "A1", "name": "山田 太郎", "email": "yamada@example.jp"}])
+    later = NOW + timedelta(days=1)
+    changes = seed(factory, [], contacts=[{"account_id": "A1", "name": "佐藤 花子",
+                                           "email": "sato@example.jp", "moved_to": "経理部"}],
+                   now=later)
+    ctx = job_context(services.settings, factory, client_for(stub))
+
+    alert_contact_changes(factory, changes, later, ctx=ctx)
+    run_job("contact_changes", ctx, later + timedelta(minutes=15))  # the sweep finds no more
+
+    (post,) = stub.calls_to("chat.postMessage")
+    assert "主担当者の変更" in post.args["text"]
+    (alert,) = alerts(factory)
+    assert alert.kind == "contact_change"
+
+    clock.advance(hours=26)
+    slack_app.click(OWNER, select_option("alert_log_touch", alert.id, "call", "700.1"))
+    run_job("contact_changes", ctx, clock() + timedelta(minutes=15))
+
+    (alert,) = alerts(factory)
+    assert alert.status == "resolved" and alert.resolved_by is None
+    assert "状態が解消したため自動解決" in _card_context(stub.calls_to("chat.update")[-1].args)
+
+
+def test_lead_chooses_to_see_all_alerts_and_others_cannot(
+    slack_app: SlackApp, stub: SlackStub
+) -> None:
+    services = slack_app.services
+    seed(services.session_factory, [account_row("A1", owner="UOTHER")],
+         usage_rows("A1", last_login_days_ago=30))
+    run_job("at_risk", job_context(services.settings, services.session_factory, None), NOW,
+            deliver=False)
+
+    assert slack_app.command(OWNER, "all").text.startswith("only leads")
+    assert slack_app.command(STAFF, "all").text.startswith("表示するアラート: all")
+    assert count(services.session_factory, AlertRouting, AlertRouting.user_id == STAFF) == 1
+    with services.session_factory() as session:
+        assert [a.account_id for a in alerts_for_user(session, services.settings, STAFF)] == ["A1"]
+        assert alerts_for_user(session, services.settings, OWNER) == []
+    assert count(services.session_factory, AlertAction) == 0
+
+
+def test_click_naming_a_missing_or_forged_alert_gets_a_clear_ephemeral_answer(
+    slack_app: SlackApp, stub: SlackStub
+) -> None:
+    _posted_alert(slack_app, stub)
+    forged = {"type": "button", "action_id": "alert_resolve", "block_id": "x",
+              "value": "{not json", "action_ts": "800.2"}
+
+    slack_app.click(STAFF, button("alert_resolve", 999_999, "800.1"))
+    slack_app.click(STAFF, forged)
+
+    told = [c.args["text"] for c in stub.calls_to("chat.postEphemeral")]
+    assert told == ["alert 999999 not found", "the button does not name an alert"]
+    assert alerts(slack_app.services.session_factory)[0].status == "open"
