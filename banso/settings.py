@@ -161,6 +161,14 @@ class Settings(BaseSettings):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
+    @field_validator("slack_bot_token", "slack_signing_secret", "slack_app_token", "api_token",
+                     "support_channel", "curator_channel", "csm_channel", "staff_usergroup",
+                     "rules_file", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: Any) -> Any:
+        # `SLACK_BOT_TOKEN=` in an env file means "not configured", not an empty token.
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("log_level")
     @classmethod
     def _known_level(cls, value: str) -> str:

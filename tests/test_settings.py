@@ -52,3 +52,10 @@ def test_slack_tokens_use_slacks_own_variable_names(monkeypatch: pytest.MonkeyPa
     settings = load_settings()
     assert settings.slack_enabled
     assert "s3cret" not in repr(settings)
+
+
+def test_blank_slack_token_means_slack_is_not_configured(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "")
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", " ")
+    settings = load_settings()
+    assert settings.slack_bot_token is None and not settings.slack_enabled

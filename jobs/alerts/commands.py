@@ -53,12 +53,22 @@ def run(
 
 def list_jobs() -> None:
     """Show every job with its schedule and next run time (in BANSO_TIMEZONE)."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    from banso.settings import load_settings
     from jobs.alerts.scheduler import next_runs
+    from jobs.kpis.scheduled import DESCRIPTIONS as DIGESTS
 
     ctx = _context(with_slack=False)
-    for name, cron, at in next_runs(ctx, datetime.now(UTC)):
+    now = datetime.now(UTC)
+    rows = [(name, cron, at, DESCRIPTIONS[name]) for name, cron, at in next_runs(ctx, now)]
+    digest_cron = load_settings().digest_cron.strip()
+    digest_at = (CronTrigger.from_crontab(digest_cron, timezone=ctx.timezone)
+                 .get_next_fire_time(None, now) if digest_cron else None)
+    rows += [(name, digest_cron or None, digest_at, text) for name, text in DIGESTS.items()]
+    for name, cron, at, text in rows:
         when = at.strftime("%Y-%m-%d %H:%M %Z") if at else "not scheduled"
-        typer.echo(f"{name:<16} {cron or '-':<16} {when:<22} {DESCRIPTIONS[name]}")
+        typer.echo(f"{name:<16} {cron or '-':<16} {when:<22} {text}")
 
 
 def on_contact_changes(change_ids: list[int]) -> None:

@@ -32,6 +32,7 @@ from jobs.alerts.models import ActionKind
 from jobs.alerts.routing import RoutingError, parse_scope, set_scope
 from jobs.alerts.scheduled import JobsConfig
 from jobs.alerts.service import begin_write
+from jobs.kpis.home import refresh_after_click
 from jobs.rules.config import load_rules
 
 log = logging.getLogger(__name__)
@@ -178,6 +179,9 @@ class AlertHandlers:
             ALERT_ACTIONS.labels(kind, request.click.action.value).inc()
         Outbox(self.services.session_factory, self.services.slack or client,
                lang=self.lang).deliver(self.services.now(), alert_id=request.click.alert_id)
+        # A click made in App Home re-renders the clicker's Home from the database as well.
+        refresh_after_click(body, client, self.services.settings, self.services.session_factory,
+                            self.staff, self.services.now())
 
     def on_alerts_command(self, ack: Ack, command: dict[str, Any]) -> None:
         user = str(command.get("user_id", ""))

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from banso.settings import Settings
@@ -29,6 +29,7 @@ from jobs.accounts.models import Account
 from jobs.accounts.service import LIVE_STATUSES, facts_for
 from jobs.alerts.blocks import alert_card
 from jobs.alerts.models import Alert, AlertStatus
+from jobs.alerts.routing import alerts_for_user
 from jobs.kpis.service import Attention, attention_of, rank_attention
 from jobs.kpis.texts import TEXTS as DIGEST_TEXTS
 from jobs.rules.config import RulesConfig, load_rules
@@ -188,16 +189,10 @@ def guest_view(lang: str) -> dict[str, Any]:
 # --- loading -----------------------------------------------------------------------------------
 
 
-def open_alerts(session: Session, user_id: str, now: datetime) -> list[Alert]:
-    """Alerts the user owns or was assigned, not resolved and not snoozed; worst first."""
-    query = (
-        select(Alert)
-        .where(or_(Alert.owner_user_id == user_id, Alert.assignee_user_id == user_id))
-        .where(Alert.status != AlertStatus.RESOLVED.value)
-        .order_by(Alert.priority.desc(), Alert.opened_at, Alert.id)
-    )
+def open_alerts(session: Session, settings: Settings, user_id: str, now: datetime) -> list[Alert]:
+    """The alerts the user's routing choice (own / team / all) shows, minus snoozed; worst first."""
     return [
-        a for a in session.scalars(query)
+        a for a in alerts_for_user(session, settings, user_id)
         if not (a.status == AlertStatus.SNOOZED.value and a.snoozed_until
                 and a.snoozed_until > now)
     ]
@@ -224,10 +219,11 @@ def owned_accounts(
 
 
 def load_staff_home(
-    session_factory: sessionmaker[Session], user_id: str, now: datetime, rules: RulesConfig
+    session_factory: sessionmaker[Session], settings: Settings, user_id: str, now: datetime,
+    rules: RulesConfig,
 ) -> StaffHome:
     with session_factory() as session:
-        alerts = open_alerts(session, user_id, now)
+        alerts = open_alerts(session, settings, user_id, now)
         accounts, total = owned_accounts(session, user_id, now, rules)
     return StaffHome(alerts, accounts, total)
 
@@ -254,7 +250,9 @@ def publish_home(
     if staff.is_staff(user_id):
         rules = load_rules(settings.rules_file)
         local_now = now.astimezone(ZoneInfo(settings.timezone))
-        view = staff_view(load_staff_home(session_factory, user_id, local_now, rules), lang)
+        view = staff_view(
+            load_staff_home(session_factory, settings, user_id, local_now, rules), lang
+        )
     else:
         view = guest_view(lang)
     client.views_publish(user_id=user_id, view=view)

@@ -17,6 +17,7 @@ from banso.settings import Settings
 from bot.channels import StaffDirectory
 from jobs.alerts.blocks import ActionId
 from jobs.alerts.models import Alert
+from jobs.alerts.routing import RoutingScope, set_scope
 from jobs.kpis import home
 from jobs.kpis.home import (
     StaffHome,
@@ -170,3 +171,18 @@ def test_an_account_in_an_unknown_currency_is_left_out_not_the_whole_home(
     (call,) = stub.wait_for("views.publish")
     text = json.dumps(call.args["view"], ensure_ascii=False)
     assert "株式会社A —" in text and "株式会社Z" not in text
+
+
+def test_lead_who_chose_all_sees_the_whole_teams_alerts_in_home(
+    settings: Settings, engine: Engine, session_factory: sessionmaker[Session], stub: SlackStub
+) -> None:
+    settings = settings.model_copy(update={"staff_users": ["U1", "U2"], "lead_users": ["U1"]})
+    with session_factory.begin() as session:
+        add_account(session, "A", [("2025-01-01", 600_000)])
+        add_account(session, "O", [("2025-01-01", 80_000)], owner="U2")
+        session.add_all([alert("A", "at_risk", 300),
+                         alert("O", "renewal", 999, owner_user_id="U2")])
+        set_scope(session, settings, "U1", RoutingScope.ALL, NOW)
+    assert home_opened(bolt_app(settings, engine, session_factory, stub), "U1") == 200
+    text = json.dumps(stub.wait_for("views.publish")[0].args["view"], ensure_ascii=False)
+    assert "株式会社O" in text and "株式会社A" in text
