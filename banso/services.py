@@ -38,6 +38,8 @@ class Background(Protocol):
 
     def shutdown(self, wait: bool = True) -> None: ...
 
+    def run_jobs_now(self) -> None: ...
+
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
@@ -168,6 +170,8 @@ class Runtime:
     socket_mode: Any = None
     # Called by the ingest API with new ContactChange ids, so that alert goes out at once.
     on_contact_changes: Callable[[list[int]], None] | None = None
+    # `banso serve --demo`: run the alert jobs right after start so the demo shows alerts.
+    run_jobs_at_start: bool = False
     _started: list[str] = field(default_factory=list, init=False)
 
     def start(self) -> None:
@@ -183,6 +187,8 @@ class Runtime:
         if self.scheduler is not None:
             self.scheduler.start()
             self._started.append("scheduler")
+            if self.run_jobs_at_start:
+                self.scheduler.run_jobs_now()
         if self.watcher is not None:
             self.watcher.start()
             self._started.append("watcher")

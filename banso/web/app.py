@@ -81,4 +81,5 @@ def build_app(settings: Settings, *, demo: bool = False) -> FastAPI:
     if demo:
         summary = seed_demo_if_empty(runtime.services)
         log.info(summary or "demo data not seeded: the database already has accounts")
+        runtime.run_jobs_at_start = True
     return create_app(runtime)

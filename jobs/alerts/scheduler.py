@@ -168,6 +168,13 @@ class LeaderScheduler:
                                              "leader": self._leader,
                                              "jobs": ",".join(self.ctx.config.active_schedules)})
 
+    def run_jobs_now(self) -> None:
+        """Bring every alert job's next run forward to now (`banso serve --demo` shows alerts
+        at once instead of at tomorrow's 09:00); the leader check and outbox still apply."""
+        now = datetime.now(ZoneInfo(self.ctx.timezone))
+        for name in self.ctx.config.active_schedules:
+            self.scheduler.modify_job(name, next_run_time=now)
+
     def shutdown(self, wait: bool = True) -> None:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=wait)

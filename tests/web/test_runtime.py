@@ -165,3 +165,29 @@ def test_a_failed_start_stops_what_had_started(settings: Settings) -> None:
     with pytest.raises(ConnectionError):
         runtime.start()
     assert log == ["start scheduler", "shutdown scheduler wait=True"]
+
+
+def test_demo_serve_runs_the_alert_jobs_at_start_and_stores_their_alerts(
+    settings: Settings, engine: Engine, retriever: Retriever
+) -> None:
+    from jobs.alerts.models import Alert
+    from jobs.alerts.scheduler import build_scheduler
+
+    services = Services(settings=settings, engine=engine,
+                        session_factory=make_session_factory(engine), retriever=retriever,
+                        slack=None)
+    seed_demo_if_empty(services)
+    runtime = Runtime(services=services, scheduler=build_scheduler(settings, services),
+                      run_jobs_at_start=True)
+    runtime.start()
+    try:
+        kinds: set[str] = set()
+        for _ in range(300):  # the jobs run on the scheduler's threads: wait up to 30 s
+            with services.session_factory() as session:
+                kinds = set(session.scalars(select(Alert.kind).distinct()))
+            if {"at_risk", "renewal"} <= kinds:
+                break
+            threading.Event().wait(0.1)
+    finally:
+        runtime.stop()
+    assert {"at_risk", "renewal"} <= kinds
