@@ -138,7 +138,8 @@ class JobContext:
     def selection(self, now: datetime) -> SelectionContext:
         return SelectionContext(rules=self.rules, now=self.local(now),
                                 default_channel=self.default_channel,
-                                onboarding_checkins=self.config.onboarding_checkins)
+                                onboarding_checkins=self.config.onboarding_checkins,
+                                lang=self.config.lang)
 
 
 @dataclass(frozen=True)
@@ -273,7 +274,7 @@ def _chunk(session: Session, chunk: list[AccountFacts], kinds: tuple[AlertKind, 
     found: list[tuple[AccountFacts, list[AlertCandidate]]] = []
     for facts in chunk:
         try:
-            assessment = assess(facts, selection.now, selection.rules)
+            assessment = assess(facts, selection.now, selection.rules, lang=selection.lang)
             found.append((facts, select_alerts(assessment, kinds, selection)))
         except Exception:
             _failed(facts, report)

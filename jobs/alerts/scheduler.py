@@ -41,6 +41,8 @@ LEASE_NAME = "scheduler"
 LEASE_TTL = timedelta(seconds=60)
 HEARTBEAT_ID = "_lease_heartbeat"
 DELIVER_ID = "deliver"
+HOUSEKEEPING_ID = "housekeeping"
+HOUSEKEEPING_CRON = "15 4 * * *"  # daily, in the quiet hours of the schedule's time zone
 
 
 def default_holder() -> str:
@@ -168,6 +170,18 @@ class LeaderScheduler:
                                              "leader": self._leader,
                                              "jobs": ",".join(self.ctx.config.active_schedules)})
 
+    def housekeeping(self, now: datetime | None = None) -> int:
+        """Forget Slack event ids old enough that Slack can no longer retry them."""
+        now = now or self._clock()
+        if not self.heartbeat(now):
+            return 0
+        from bot.dedupe import forget_old
+
+        with session_scope(self.ctx.session_factory) as session:
+            deleted = forget_old(session, now)
+        log.info("housekeeping done", extra={"slack_events_forgotten": deleted})
+        return deleted
+
     def run_jobs_now(self) -> None:
         """Bring every alert job's next run forward to now (`banso serve --demo` shows alerts
         at once instead of at tomorrow's 09:00); the leader check and outbox still apply."""
@@ -191,5 +205,10 @@ def build_scheduler(settings: Settings, services: Services) -> LeaderScheduler:
     from jobs.kpis.scheduled import add_weekly_jobs  # the weekly digests (jobs.kpis)
 
     add_weekly_jobs(scheduler, settings, services)
+    scheduler.scheduler.add_job(
+        scheduler.housekeeping, cron_trigger(HOUSEKEEPING_CRON, ctx.timezone),
+        id=HOUSEKEEPING_ID, name=HOUSEKEEPING_ID, coalesce=True, max_instances=1,
+        misfire_grace_time=3600, replace_existing=True,
+    )
     return scheduler
 

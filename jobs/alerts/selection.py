@@ -24,6 +24,36 @@ class SelectionContext:
     now: datetime  # in the schedule's time zone: calendar days are the CS team's days
     default_channel: str | None = None
     onboarding_checkins: tuple[int, ...] = (7, 30, 50)  # days after contract start
+    lang: str = "ja"  # of the reasons written on cards (the rules' own details follow it too)
+
+
+# Reason lines this module writes; the at-risk and contact-change details come from the rules.
+REASONS: dict[str, dict[str, str]] = {
+    "ja": {
+        "renewal": "更新日 {date} まで {days}日 ({milestone}日前リマインド)",
+        "renewal_thanks": "{date} に更新完了: お礼のフォローアップを",
+        "onboarding_day": "契約開始から {day}日目 ({checkin}日目チェックイン)",
+        "setup": "セットアップ進捗 {progress}%",
+        "healthy": "ヘルススコア {score} (健全)",
+        "potential": "拡大余地: {potential}",
+        "seats": "シート利用率 {ratio:.0%} ({seats})",
+        "cadence": "{kind} の定期タッチ期限",
+    },
+    "en": {
+        "renewal": "{days} days to renewal on {date} ({milestone}-day reminder)",
+        "renewal_thanks": "Renewed on {date}: send a thank-you follow-up",
+        "onboarding_day": "Day {day} since contract start (day-{checkin} check-in)",
+        "setup": "Setup progress {progress}%",
+        "healthy": "Health score {score} (healthy)",
+        "potential": "Expansion potential: {potential}",
+        "seats": "Seat usage {ratio:.0%} ({seats})",
+        "cadence": "Regular {kind} is due",
+    },
+}
+
+
+def reason(ctx: SelectionContext, key: str, **values: object) -> str:
+    return REASONS.get(ctx.lang, REASONS["ja"])[key].format(**values)
 
 
 def select_alerts(
@@ -91,8 +121,8 @@ def renewal(a: Assessment, ctx: SelectionContext) -> AlertCandidate | None:
         return None
     milestone = min(m for m in reminder_days if m >= days)
     period = f"{renewal_date.isoformat()}:{milestone}"
-    reason = f"更新日 {renewal_date.isoformat()} まで {days}日 ({milestone}日前リマインド)"
-    return _candidate(a, AlertKind.RENEWAL, period, ctx, [reason], milestone=milestone)
+    text = reason(ctx, "renewal", date=renewal_date.isoformat(), days=days, milestone=milestone)
+    return _candidate(a, AlertKind.RENEWAL, period, ctx, [text], milestone=milestone)
 
 
 def renewal_thanks(a: Assessment, ctx: SelectionContext) -> AlertCandidate | None:
@@ -102,8 +132,8 @@ def renewal_thanks(a: Assessment, ctx: SelectionContext) -> AlertCandidate | Non
     since = (ctx.now.date() - renewed).days
     if not 0 <= since <= ctx.rules.renewal.thank_you_within_days:
         return None
-    reason = f"{renewed.isoformat()} に更新完了: お礼のフォローアップを"
-    return _candidate(a, AlertKind.RENEWAL_THANKS, renewed.isoformat(), ctx, [reason])
+    text = reason(ctx, "renewal_thanks", date=renewed.isoformat())
+    return _candidate(a, AlertKind.RENEWAL_THANKS, renewed.isoformat(), ctx, [text])
 
 
 def onboarding(a: Assessment, ctx: SelectionContext) -> AlertCandidate | None:
@@ -115,8 +145,8 @@ def onboarding(a: Assessment, ctx: SelectionContext) -> AlertCandidate | None:
     if not due:
         return None
     checkin = due[-1]
-    reasons = [f"契約開始から {day}日目 ({checkin}日目チェックイン)",
-               f"セットアップ進捗 {a.facts.setup_progress}%"]
+    reasons = [reason(ctx, "onboarding_day", day=day, checkin=checkin),
+               reason(ctx, "setup", progress=a.facts.setup_progress)]
     return _candidate(a, AlertKind.ONBOARDING, f"{start.isoformat()}:{checkin}", ctx, reasons)
 
 
@@ -124,19 +154,19 @@ def expansion(a: Assessment, ctx: SelectionContext) -> AlertCandidate | None:
     if not a.expansion_candidate:
         return None
     facts = a.facts
-    reasons = [f"ヘルススコア {a.health.score} (健全)"]
+    reasons = [reason(ctx, "healthy", score=a.health.score)]
     if facts.expansion_potential != "none":
-        reasons.append(f"拡大余地: {facts.expansion_potential}")
+        reasons.append(reason(ctx, "potential", potential=facts.expansion_potential))
     if facts.active_ratio is not None:
         seats = f"{facts.active_users}/{facts.seats}"
-        reasons.append(f"シート利用率 {facts.active_ratio:.0%} ({seats})")
+        reasons.append(reason(ctx, "seats", ratio=facts.active_ratio, seats=seats))
     return _candidate(a, AlertKind.EXPANSION, None, ctx, reasons)
 
 
 def cadence(a: Assessment, ctx: SelectionContext) -> AlertCandidate | None:
     if not a.cadence_due:
         return None
-    reasons = [f"{kind} の定期タッチ期限" for kind in a.cadence_due]
+    reasons = [reason(ctx, "cadence", kind=kind) for kind in a.cadence_due]
     return _candidate(a, AlertKind.CADENCE, None, ctx, reasons, cadence_due=list(a.cadence_due))
 
 

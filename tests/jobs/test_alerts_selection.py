@@ -106,3 +106,14 @@ def test_healthy_account_with_upsell_room_is_an_expansion_candidate() -> None:
                                 active_ratio_30d_ago=0.9), AlertKind.EXPANSION)
 
     assert "拡大余地: upsell" in candidate.summary.reasons
+
+
+def test_english_team_gets_english_reasons_on_every_card() -> None:
+    english = replace(CTX, lang="en")
+    silent = facts(last_login_at=NOW - timedelta(days=20), renewal_date=date(2027, 2, 1))
+    found = select_alerts(assess(silent, NOW, RULES, lang="en"), list(AlertKind), english)
+
+    reasons = [r for candidate in found for r in candidate.summary.reasons]
+    assert {c.kind for c in found} >= {AlertKind.AT_RISK, AlertKind.RENEWAL}
+    assert "68 days to renewal on 2027-02-01 (90-day reminder)" in reasons
+    assert not any(ord(ch) > 0x3000 for r in reasons for ch in r), reasons

@@ -177,3 +177,24 @@ def test_schedules_come_from_the_rules_file(
     with pytest.raises(RulesConfigError):
         override.write_text("jobs: [", encoding="utf-8")
         load_rules(override)
+
+
+def test_daily_housekeeping_forgets_old_slack_event_ids_only_on_the_leader(
+    alert_settings: Settings, session_factory: sessionmaker[Session],
+) -> None:
+    from bot.dedupe import claim_message
+    from bot.models import SlackEventSeen
+
+    assert claim_message(session_factory, "C1", "1.000001", NOW - timedelta(days=10))
+    assert claim_message(session_factory, "C1", "2.000001", NOW - timedelta(hours=1))
+    services = Services(settings=alert_settings, engine=None,  # type: ignore[arg-type]
+                        session_factory=session_factory,
+                        retriever=NoSearch(),  # type: ignore[arg-type]
+                        slack=None, now=Clock(NOW))
+    leader, follower = build_scheduler(alert_settings, services), _scheduler(
+        alert_settings, session_factory, "replica-b")
+
+    assert "housekeeping" in {job.id for job in leader.scheduler.get_jobs()}
+    assert leader.housekeeping(NOW) == 1 and follower.housekeeping(NOW) == 0
+    with session_factory() as session:
+        assert [row.ts for row in session.query(SlackEventSeen)] == ["2.000001"]
