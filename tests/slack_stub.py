@@ -36,6 +36,12 @@ MAX_CONTEXT_ELEMENTS = 10
 MAX_OPTIONS = 100
 MAX_OPTION_TEXT = 75
 MAX_URL = 3_000
+MAX_VIEW_TITLE = 24  # a modal's title, submit and close labels
+MAX_PRIVATE_METADATA = 3_000
+MAX_CALLBACK_ID = 255
+MAX_INPUT_LABEL = 2_000
+MAX_RADIO_OPTIONS = 10
+MAX_TEXT_INPUT = 3_000  # plain_text_input max_length
 
 
 @dataclass
@@ -62,6 +68,24 @@ def check_blocks(blocks: list[dict[str, Any]], max_blocks: int = MAX_MESSAGE_BLO
         problems.append("duplicate block_id")
     for i, block in enumerate(blocks):
         problems += [f"block {i} ({block.get('type')}): {p}" for p in _check_block(block)]
+    return problems
+
+
+def check_view(view: dict[str, Any]) -> list[str]:
+    """What Slack would refuse in a Home tab or modal view (views.publish / views.open)."""
+    problems = check_blocks(view.get("blocks", []), MAX_VIEW_BLOCKS)
+    if view.get("type") == "modal":
+        if not _text_of(view.get("title")):
+            problems.append("modal without a title")
+        problems += [f"modal {key} > {MAX_VIEW_TITLE}" for key in ("title", "submit", "close")
+                     if len(_text_of(view.get(key))) > MAX_VIEW_TITLE]
+        if any(b.get("type") == "input" for b in view.get("blocks", [])) and not view.get(
+                "submit"):
+            problems.append("modal with inputs needs a submit label")
+    if len(str(view.get("private_metadata", ""))) > MAX_PRIVATE_METADATA:
+        problems.append(f"private_metadata > {MAX_PRIVATE_METADATA}")
+    if len(str(view.get("callback_id", ""))) > MAX_CALLBACK_ID:
+        problems.append(f"callback_id > {MAX_CALLBACK_ID}")
     return problems
 
 
@@ -99,7 +123,12 @@ def _check_block(block: dict[str, Any]) -> list[str]:
         problems += [f"context text > {MAX_SECTION_TEXT}" for e in elements
                      if len(_text_of(e)) > MAX_SECTION_TEXT]
     elif kind == "input":
-        if block.get("element"):
+        label = _text_of(block.get("label"))
+        if not label or len(label) > MAX_INPUT_LABEL:
+            problems.append(f"input label of {len(label)} characters")
+        if not block.get("element"):
+            problems.append("input without an element")
+        else:
             problems += _check_element(block["element"])
     elif kind not in {"divider", "image", "rich_text", "file", "video"}:
         problems.append(f"unknown block type {kind!r}")
@@ -120,6 +149,11 @@ def _check_element(element: dict[str, Any]) -> list[str]:
     options = element.get("options") or []
     if len(options) > MAX_OPTIONS:
         problems.append(f"{len(options)} options > {MAX_OPTIONS}")
+    if element.get("type") == "radio_buttons" and not 0 < len(options) <= MAX_RADIO_OPTIONS:
+        problems.append(f"radio_buttons with {len(options)} options")
+    if element.get("type") == "plain_text_input" and not (
+            0 < int(element.get("max_length", MAX_TEXT_INPUT)) <= MAX_TEXT_INPUT):
+        problems.append(f"plain_text_input max_length > {MAX_TEXT_INPUT}")
     problems += [f"option text > {MAX_OPTION_TEXT}" for o in options
                  if len(_text_of(o.get("text"))) > MAX_OPTION_TEXT]
     return problems
@@ -208,11 +242,13 @@ class SlackStub:
             if problems:
                 self.violations += [f"{method}: {p}" for p in problems]
                 return {"ok": False, "error": "invalid_blocks", "errors": problems}
-        if method == "views.publish":
+        if method in {"views.publish", "views.open"}:
             view = args.get("view")
             view = json.loads(view) if isinstance(view, str) else view or {}
             args["view"] = view
-            problems = check_blocks(view.get("blocks", []), MAX_VIEW_BLOCKS)
+            problems = check_view(view)
+            if method == "views.open" and not args.get("trigger_id"):
+                problems.append("views.open needs the click's trigger_id")
             if problems:
                 self.violations += [f"{method}: {p}" for p in problems]
                 return {"ok": False, "error": "invalid_blocks", "errors": problems}

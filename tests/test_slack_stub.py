@@ -45,3 +45,15 @@ def test_rate_limited_call_is_retried_after_retry_after(stub: SlackStub) -> None
     calls = stub.calls_to("chat.postMessage")
     assert len(calls) == 2
     assert calls[1].at - calls[0].at >= 0.9
+
+
+def test_stub_refuses_a_modal_slack_would_refuse(stub: SlackStub) -> None:
+    client = WebClient(token="xoxb-test", base_url=stub.url)
+    modal = {"type": "modal", "title": {"type": "plain_text", "text": "x" * 25},
+             "blocks": [{"type": "divider"}] * 101}
+    with pytest.raises(SlackApiError) as err:
+        client.views_open(trigger_id="", view=modal)
+    problems = err.value.response["errors"]
+    assert "101 blocks > 100" in problems and "modal title > 24" in problems
+    assert "views.open needs the click's trigger_id" in problems
+    assert stub.calls_to("views.open") == []

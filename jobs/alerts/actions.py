@@ -95,7 +95,8 @@ def _changes_something(session: Session, alert: Alert, click: Click) -> bool:
             _check_snooze(click)
             return not resolved and not (
                 alert.status == AlertStatus.SNOOZED.value
-                and alert.snoozed_until == click.snooze_until)
+                and alert.snoozed_until == click.snooze_until
+                and alert.snooze_note == click.note)
         case ActionKind.RESOLVE | ActionKind.NOT_USEFUL:
             return not resolved
         case ActionKind.LOG_TOUCH:
@@ -138,6 +139,8 @@ def _thread_payload(click: Click) -> dict[str, Any]:
         payload["until"] = click.snooze_until.isoformat()
     if click.touch_kind is not None:
         payload["touch"] = click.touch_kind
+    if click.note:
+        payload["note"] = click.note
     return payload
 
 
@@ -154,7 +157,8 @@ def _assign(session: Session, alert: Alert, click: Click) -> None:
 
 def _snooze(session: Session, alert: Alert, click: Click) -> None:
     alert.status = AlertStatus.SNOOZED.value
-    alert.snoozed_until = click.snooze_until
+    # A new snooze replaces the last one whole: a quick choice clears an earlier reason.
+    alert.snoozed_until, alert.snooze_note = click.snooze_until, click.note
 
 
 def _log_touch(session: Session, alert: Alert, click: Click) -> None:
@@ -167,7 +171,7 @@ def _log_touch(session: Session, alert: Alert, click: Click) -> None:
 def _resolve(session: Session, alert: Alert, click: Click) -> None:
     alert.status = AlertStatus.RESOLVED.value
     alert.resolved_by, alert.resolved_at = click.user_id, click.at
-    alert.snoozed_until = None
+    alert.snoozed_until, alert.snooze_note = None, None
 
 
 APPLY = {

@@ -29,6 +29,21 @@ class ActionId(StrEnum):
     SNOOZE = "alert_snooze"  # static_select: 1d / 1w / 30d
     SNOOZE_UNTIL = "alert_snooze_until"  # datepicker
     LOG_TOUCH = "alert_log_touch"  # static_select: call / meeting / email
+    SNOOZE_FORM = "alert_snooze_form"  # button: opens the snooze modal (with a reason)
+
+
+class ViewId(StrEnum):
+    """callback_id of the modals alerts open."""
+
+    SNOOZE = "alert_snooze_view"
+
+
+class SnoozeField(StrEnum):
+    """The snooze modal's inputs; each is both the block_id and its element's action_id."""
+
+    CHOICE = "snooze_choice"  # radio: 1d / 1w / 30d / until the date below
+    DATE = "snooze_date"
+    NOTE = "snooze_note"  # the optional reason
 
 
 class AlertRef(BaseModel):
@@ -37,7 +52,17 @@ class AlertRef(BaseModel):
     alert_id: int
 
 
+class SnoozeViewRef(AlertRef):
+    """The snooze modal's private_metadata: the alert, and where its button was clicked."""
+
+    channel: str | None = None  # where to tell the clicker if the snooze cannot be applied
+    home: bool = False  # clicked in App Home: re-publish it once the snooze is stored
+
+
 SNOOZE_CHOICES = {"1d": 1, "1w": 7, "30d": 30}
+SNOOZE_ON_DATE = "date"  # the modal's fourth choice: until the picked date
+SNOOZE_NOTE_MAX = 500
+MODAL_TEXT_LIMIT = 24  # a modal's title, submit and close labels
 TOUCH_CHOICES = ("call", "meeting", "email")
 
 TEXTS: dict[str, dict[str, str]] = {
@@ -55,6 +80,14 @@ TEXTS: dict[str, dict[str, str]] = {
         "ack": "確認する", "assign": "自分が担当", "resolve": "解決", "not_useful": "役に立たない",
         "snooze": "スヌーズ", "snooze.1d": "1日", "snooze.1w": "1週間", "snooze.30d": "30日",
         "snooze_until": "日付までスヌーズ", "log_touch": "タッチを記録",
+        "snooze_form": "スヌーズ…", "form.title": "アラートをスヌーズ", "form.submit": "スヌーズ",
+        "form.close": "キャンセル", "form.choice": "期間", "snooze.date": "指定日まで",
+        "form.date": "日付",
+        "form.date_hint": "「指定日まで」を選んだときに使います (その日の9:00まで)",
+        "form.note": "理由 (任意)", "form.note_placeholder": "例: 先方の予算確定待ち",
+        "error.choice": "期間を選んでください", "error.date": "日付を選んでください",
+        "error.past": "今より後の日付を選んでください",
+        "error.note": "理由は500文字以内で入力してください",
         "touch.call": "電話", "touch.meeting": "ミーティング", "touch.email": "メール",
         "state.open": "未対応", "state.acknowledged": "{user} が確認 ({at})",
         "state.snoozed": "{until} までスヌーズ中 ({user})",
@@ -89,9 +122,17 @@ TEXTS: dict[str, dict[str, str]] = {
         "not_useful": "Not useful", "snooze": "Snooze", "snooze.1d": "1 day",
         "snooze.1w": "1 week", "snooze.30d": "30 days", "snooze_until": "Snooze until",
         "log_touch": "Log touch", "touch.call": "call", "touch.meeting": "meeting",
+        "snooze_form": "Snooze…", "form.title": "Snooze alert", "form.submit": "Snooze",
+        "form.close": "Cancel", "form.choice": "For how long", "snooze.date": "Until a date",
+        "form.date": "Date", "form.date_hint": "Used with “Until a date” (until 9:00 that day)",
+        "form.note": "Reason (optional)",
+        "form.note_placeholder": "e.g. waiting for their budget decision",
+        "error.choice": "Choose how long to snooze", "error.date": "Pick a date",
+        "error.past": "Pick a date in the future",
+        "error.note": "Keep the reason within 500 characters",
         "touch.email": "email",
         "state.open": "Open", "state.acknowledged": "Acknowledged by {user} ({at})",
-        "state.snoozed": "Snoozed until {until} ({user})",
+        "state.snoozed": "Snoozed until {until} by {user}",
         "state.resolved": "Resolved by {user} ({at})",
         "state.auto_resolved": "Resolved automatically: the condition ended ({at})",
         "state.not_useful": "Marked not useful by {user} ({at})",
@@ -128,12 +169,21 @@ def when(at: datetime | None) -> str:
     return f"<!date^{int(at.timestamp())}^{{date_short}} {{time}}|{fallback}>"
 
 
+def escape(text: str) -> str:
+    """User text made inert in mrkdwn: a reason cannot mention <!channel> or fake a link."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def with_note(line: str, note: str | None) -> str:
+    return f"{line} — {escape(note)}" if note else line
+
+
 def _clip(text: str, limit: int = SECTION_LIMIT) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _plain(text: str) -> dict[str, Any]:
-    return {"type": "plain_text", "text": _clip(text, 75), "emoji": True}
+def _plain(text: str, limit: int = 75) -> dict[str, Any]:
+    return {"type": "plain_text", "text": _clip(text, limit), "emoji": True}
 
 
 def _option(text: str, value: str) -> dict[str, Any]:
@@ -202,8 +252,8 @@ def _state_lines(alert: Alert, lang: str) -> list[str]:
     elif status == AlertStatus.RESOLVED.value:
         state = t(lang, "state.resolved", user=resolver, at=resolved_at)
     elif status == AlertStatus.SNOOZED.value:
-        state = t(lang, "state.snoozed", until=when(alert.snoozed_until),
-                  user=mention(alert.last_action_by))
+        state = with_note(t(lang, "state.snoozed", until=when(alert.snoozed_until),
+                            user=mention(alert.last_action_by)), alert.snooze_note)
     elif status == AlertStatus.ACKNOWLEDGED.value:
         state = t(lang, "state.acknowledged", user=mention(alert.acknowledged_by),
                   at=when(alert.acknowledged_at))
@@ -241,14 +291,45 @@ def _actions(alert: Alert, lang: str) -> Block:
              "options": [_option(t(lang, "snooze." + k), k) for k in SNOOZE_CHOICES]},
             {"type": "datepicker", "action_id": ActionId.SNOOZE_UNTIL.value,
              "placeholder": _plain(t(lang, "snooze_until"))},
+            button(ActionId.SNOOZE_FORM, t(lang, "snooze_form")),
             button(ActionId.RESOLVE, t(lang, "resolve")),
             button(ActionId.NOT_USEFUL, t(lang, "not_useful"), "danger"),
         ],
     }
 
 
-def thread_text(event: str, lang: str, **values: object) -> str:
-    return t(lang, "thread." + event, **values)
+def thread_text(event: str, lang: str, note: str | None = None, **values: object) -> str:
+    return with_note(t(lang, "thread." + event, **values), note)
+
+
+def snooze_form(alert: Alert, summary: AlertSummary, lang: str, ref: SnoozeViewRef) -> Block:
+    """The snooze modal: how long (or until a date) and an optional reason."""
+    choices = [*SNOOZE_CHOICES, SNOOZE_ON_DATE]
+    return {
+        "type": "modal",
+        "callback_id": ViewId.SNOOZE.value,
+        "private_metadata": ref.model_dump_json(exclude_defaults=True),
+        "title": _plain(t(lang, "form.title"), MODAL_TEXT_LIMIT),
+        "submit": _plain(t(lang, "form.submit"), MODAL_TEXT_LIMIT),
+        "close": _plain(t(lang, "form.close"), MODAL_TEXT_LIMIT),
+        "blocks": [
+            {"type": "section",
+             "text": {"type": "mrkdwn", "text": _clip(f"*{title(alert, summary, lang)}*")}},
+            {"type": "input", "block_id": SnoozeField.CHOICE.value,
+             "label": _plain(t(lang, "form.choice")),
+             "element": {"type": "radio_buttons", "action_id": SnoozeField.CHOICE.value,
+                         "options": [_option(t(lang, "snooze." + k), k) for k in choices]}},
+            {"type": "input", "block_id": SnoozeField.DATE.value, "optional": True,
+             "label": _plain(t(lang, "form.date")), "hint": _plain(t(lang, "form.date_hint")),
+             "element": {"type": "datepicker", "action_id": SnoozeField.DATE.value,
+                         "placeholder": _plain(t(lang, "snooze_until"))}},
+            {"type": "input", "block_id": SnoozeField.NOTE.value, "optional": True,
+             "label": _plain(t(lang, "form.note")),
+             "element": {"type": "plain_text_input", "action_id": SnoozeField.NOTE.value,
+                         "multiline": True, "max_length": SNOOZE_NOTE_MAX,
+                         "placeholder": _plain(t(lang, "form.note_placeholder"))}},
+        ],
+    }
 
 
 def digest(

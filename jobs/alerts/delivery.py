@@ -231,7 +231,7 @@ class Outbox:
             "touch": blocks.t(self.lang, f"touch.{payload.get('touch', 'call')}"),
             "until": blocks.when(datetime.fromisoformat(until)) if until else "",
         }
-        return blocks.thread_text(event, self.lang, **values)
+        return blocks.thread_text(event, self.lang, note=payload.get("note"), **values)
 
     def _hold_all(self, ids: list[int], token: str, report: DeliveryReport) -> None:
         """Without Slack there is nothing to send: park the whole claim in one statement."""

@@ -3,6 +3,10 @@
 Each listener acks first (Slack's 3 seconds), then checks the clicker is staff, applies the click
 in one transaction and sends the queued re-render and thread line through the outbox, so the
 card is rebuilt from the stored alert exactly as a scheduled run would.
+
+"Snooze…" opens a modal instead; its submission is validated before the ack (Slack shows
+`response_action: errors` beside the inputs and keeps the modal open) and then applied through
+the same `apply_click` as a button, keyed by the view's id so one modal is one action.
 """
 
 from __future__ import annotations
@@ -26,13 +30,25 @@ from banso.settings import Settings
 from bot.channels import StaffDirectory
 from jobs.accounts.service import TouchpointError, UnknownAccountError
 from jobs.alerts.actions import AlertNotFoundError, BadClickError, Click, apply_click
-from jobs.alerts.blocks import SNOOZE_CHOICES, TOUCH_CHOICES, ActionId, AlertRef, t
+from jobs.alerts.blocks import (
+    SNOOZE_CHOICES,
+    SNOOZE_NOTE_MAX,
+    SNOOZE_ON_DATE,
+    TOUCH_CHOICES,
+    ActionId,
+    AlertRef,
+    SnoozeField,
+    SnoozeViewRef,
+    ViewId,
+    snooze_form,
+    t,
+)
 from jobs.alerts.delivery import Outbox
-from jobs.alerts.models import ActionKind
+from jobs.alerts.models import ActionKind, Alert
 from jobs.alerts.routing import RoutingError, parse_scope, set_scope
 from jobs.alerts.scheduled import JobsConfig
 from jobs.alerts.service import begin_write
-from jobs.kpis.home import refresh_after_click
+from jobs.kpis.home import clicked_in_home, publish_home, refresh_after_click
 from jobs.rules.config import load_rules
 
 log = logging.getLogger(__name__)
@@ -40,6 +56,7 @@ log = logging.getLogger(__name__)
 ALERTS_COMMAND = "/banso-alerts"
 SNOOZE_UNTIL_HOUR = 9  # a snooze "until a date" ends that morning, in settings.timezone
 
+# Clicks applied at once; ActionId.SNOOZE_FORM opens the snooze modal instead.
 ACTION_KINDS = {
     ActionId.ACKNOWLEDGE: ActionKind.ACKNOWLEDGE,
     ActionId.ASSIGN: ActionKind.ASSIGN,
@@ -84,6 +101,14 @@ class ClickRequest:
     user_id: str
     channel: str | None
     click: Click
+
+
+class SnoozeFormError(ValueError):
+    """The snooze modal was submitted with bad input: input -> text key of what to fix."""
+
+    def __init__(self, errors: dict[SnoozeField, str]) -> None:
+        super().__init__(", ".join(f"{field}: {key}" for field, key in errors.items()))
+        self.errors = errors
 
 
 def parse_click(body: dict[str, Any], now: datetime, timezone: str) -> ClickRequest:
@@ -134,9 +159,59 @@ def _snooze_until(action_id: ActionId, action: dict[str, Any], now: datetime,
             day = date.fromisoformat(str(action.get("selected_date")))
         except ValueError:
             raise BadClickError("snooze needs a date") from None
-        local = datetime.combine(day, time(SNOOZE_UNTIL_HOUR), ZoneInfo(timezone))
-        return local.astimezone(now.tzinfo)
+        return snooze_on(day, now, timezone)
     return None
+
+
+def snooze_on(day: date, now: datetime, timezone: str) -> datetime:
+    """A snooze "until a date" ends that morning in the team's time zone."""
+    local = datetime.combine(day, time(SNOOZE_UNTIL_HOUR), ZoneInfo(timezone))
+    return local.astimezone(now.tzinfo)
+
+
+def parse_snooze_form(body: dict[str, Any], now: datetime,
+                      timezone: str) -> tuple[ClickRequest, SnoozeViewRef]:
+    """Turn a snooze modal's view_submission into a Click.
+
+    SnoozeFormError names the inputs to fix (shown in the modal); BadClickError means the
+    payload is not our modal at all.
+    """
+    try:
+        view = body["view"]
+        user_id = str(body["user"]["id"])
+        ref = SnoozeViewRef.model_validate_json(view["private_metadata"])
+    except (KeyError, TypeError, ValidationError):
+        raise BadClickError("the form does not name an alert") from None
+    values = (view.get("state") or {}).get("values") or {}
+
+    def entered(field: SnoozeField) -> dict[str, Any]:
+        return dict((values.get(field.value) or {}).get(field.value) or {})
+
+    choice = (entered(SnoozeField.CHOICE).get("selected_option") or {}).get("value")
+    picked = entered(SnoozeField.DATE).get("selected_date")
+    note = str(entered(SnoozeField.NOTE).get("value") or "").strip() or None
+    errors: dict[SnoozeField, str] = {}
+    until = None
+    if choice in SNOOZE_CHOICES:
+        until = now + timedelta(days=SNOOZE_CHOICES[choice])
+    elif choice == SNOOZE_ON_DATE:
+        try:
+            until = snooze_on(date.fromisoformat(str(picked)), now, timezone)
+        except ValueError:
+            errors[SnoozeField.DATE] = "error.date"
+        if until is not None and until <= now:
+            errors[SnoozeField.DATE] = "error.past"
+    else:
+        errors[SnoozeField.CHOICE] = "error.choice"
+    if note is not None and len(note) > SNOOZE_NOTE_MAX:  # Slack enforces it; a forged one not
+        errors[SnoozeField.NOTE] = "error.note"
+    if errors:
+        raise SnoozeFormError(errors)
+    # The view's id is the same for every submission of this one modal (a double click on
+    # Submit), so it plays the part of a button's action_ts.
+    click = Click(alert_id=ref.alert_id, user_id=user_id, action=ActionKind.SNOOZE,
+                  action_ts=str(view.get("id") or ""), at=now, snooze_until=until, note=note)
+    return ClickRequest(user_id=user_id, channel=ref.channel, click=click), ref
 
 
 def _touch_kind(action_id: ActionId, action: dict[str, Any]) -> str | None:
@@ -159,34 +234,98 @@ class AlertHandlers:
         user = (body.get("user") or {}).get("id")
         channel = (body.get("channel") or {}).get("id")
         if not self.staff.is_staff(user):
-            self._tell(client, channel, user, REFUSALS.get(self.lang, REFUSALS["ja"]))
+            self._tell(client, channel, user, self._refusal)
             return
         try:
             request = parse_click(body, self.services.now(), self.services.settings.timezone)
+        except BadClickError as exc:
+            self._tell(client, channel, user, str(exc))
+            return
+        if self._apply(request, client):
+            # A click made in App Home re-renders the clicker's Home from the database as well.
+            refresh_after_click(body, client, self.services.settings,
+                                self.services.session_factory, self.staff, self.services.now())
+
+    def on_snooze_form(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        """The "Snooze…" button: open the modal on the click's trigger_id (valid for 3 s)."""
+        ack()
+        user = (body.get("user") or {}).get("id")
+        channel = (body.get("channel") or {}).get("id")
+        if not self.staff.is_staff(user):
+            self._tell(client, channel, user, self._refusal)
+            return
+        try:
+            ref = SnoozeViewRef(alert_id=_alert_id((body.get("actions") or [{}])[0]),
+                                channel=channel, home=clicked_in_home(body))
+            with self.services.session_factory() as session:
+                alert = session.get(Alert, ref.alert_id)
+                if alert is None:
+                    raise AlertNotFoundError(f"alert {ref.alert_id} not found")
+                view = snooze_form(alert, alert.summary, self.lang, ref)
+        except (BadClickError, AlertNotFoundError) as exc:
+            self._tell(client, channel, user, str(exc))
+            return
+        try:
+            client.views_open(trigger_id=str(body.get("trigger_id", "")), view=view)
+        except SlackApiError as exc:
+            log.warning("could not open the snooze form",
+                        extra={"error": exc.response.get("error")})
+            self._tell(client, channel, user, self._failed)
+
+    def on_snooze_submit(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        """The snooze modal's view_submission: errors keep it open, success closes it."""
+        user = (body.get("user") or {}).get("id")
+        if not self.staff.is_staff(user):
+            ack(response_action="errors", errors={SnoozeField.CHOICE.value: self._refusal})
+            return
+        try:
+            request, ref = parse_snooze_form(body, self.services.now(),
+                                             self.services.settings.timezone)
+        except SnoozeFormError as exc:
+            ack(response_action="errors",
+                errors={field.value: t(self.lang, key) for field, key in exc.errors.items()})
+            return
+        except BadClickError as exc:
+            ack(response_action="errors", errors={SnoozeField.CHOICE.value: str(exc)})
+            return
+        ack()
+        if self._apply(request, client) and ref.home:
+            publish_home(client, self.services.settings, self.services.session_factory,
+                         self.staff, request.user_id, self.services.now())
+
+    def _apply(self, request: ClickRequest, client: WebClient) -> bool:
+        """Store the click and send the card's re-render; False (the user told) if it failed."""
+        try:
             with session_scope(self.services.session_factory) as session:
                 begin_write(session)
                 outcome = apply_click(session, request.click)
                 kind = outcome.alert.kind
         except (BadClickError, AlertNotFoundError, TouchpointError, UnknownAccountError) as exc:
-            self._tell(client, channel, user, str(exc))
-            return
+            self._tell(client, request.channel, request.user_id, str(exc))
+            return False
         except Exception:
             # The database or Slack failed mid-click: say so, nothing was half-recorded.
-            log.exception("alert click failed", extra={"user": user})
-            self._tell(client, channel, user, FAILED.get(self.lang, FAILED["ja"]))
-            return
+            log.exception("alert click failed", extra={"user": request.user_id})
+            self._tell(client, request.channel, request.user_id, self._failed)
+            return False
         if outcome.recorded:
             ALERT_ACTIONS.labels(kind, request.click.action.value).inc()
         Outbox(self.services.session_factory, self.services.slack or client,
                lang=self.lang).deliver(self.services.now(), alert_id=request.click.alert_id)
-        # A click made in App Home re-renders the clicker's Home from the database as well.
-        refresh_after_click(body, client, self.services.settings, self.services.session_factory,
-                            self.staff, self.services.now())
+        return True
+
+    @property
+    def _refusal(self) -> str:
+        return REFUSALS.get(self.lang, REFUSALS["ja"])
+
+    @property
+    def _failed(self) -> str:
+        return FAILED.get(self.lang, FAILED["ja"])
 
     def on_alerts_command(self, ack: Ack, command: dict[str, Any]) -> None:
         user = str(command.get("user_id", ""))
         if not self.staff.is_staff(user):
-            ack(REFUSALS.get(self.lang, REFUSALS["ja"]))
+            ack(self._refusal)
             return
         try:
             scope = parse_scope(str(command.get("text", "")) or "own")
@@ -214,7 +353,9 @@ def register(app: App, services: HandlerServices, lang: str | None = None) -> Al
     staff = StaffDirectory(services.slack or app.client, settings.staff_usergroup,
                            settings.staff_users, services.now)
     handlers = AlertHandlers(services, staff, lang)
-    for action_id in ActionId:
+    for action_id in ACTION_KINDS:
         app.action(action_id.value)(handlers.on_action)
+    app.action(ActionId.SNOOZE_FORM.value)(handlers.on_snooze_form)
+    app.view(ViewId.SNOOZE.value)(handlers.on_snooze_submit)
     app.command(ALERTS_COMMAND)(handlers.on_alerts_command)
     return handlers

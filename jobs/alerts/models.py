@@ -119,6 +119,7 @@ class Alert(Base):
     ts: Mapped[str | None] = mapped_column(String(32))  # Slack ts of the card, once posted
     digested_on: Mapped[date | None] = mapped_column(Date)
     snoozed_until: Mapped[datetime | None]
+    snooze_note: Mapped[str | None] = mapped_column(Text)  # the optional reason given with it
     acknowledged_by: Mapped[str | None] = mapped_column(String(32))
     acknowledged_at: Mapped[datetime | None]
     resolved_by: Mapped[str | None] = mapped_column(String(32))  # None + resolved = auto

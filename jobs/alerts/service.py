@@ -202,7 +202,7 @@ def _still_in_state(
         alert.status = (
             AlertStatus.ACKNOWLEDGED.value if alert.acknowledged_by else AlertStatus.OPEN.value
         )
-        alert.snoozed_until = None
+        alert.snoozed_until, alert.snooze_note = None, None
         _apply_evidence(session, alert, candidate, new_key if period_moved else None)
         touch(session, alert, now)
         key = f"resurface:{alert.id}:{alert.revision}"
@@ -239,7 +239,7 @@ def end_state(session: Session, alert: Alert, now: datetime, result: ReconcileRe
         return
     alert.status = AlertStatus.RESOLVED.value
     alert.resolved_at, alert.resolved_by = now, None
-    alert.snoozed_until = None
+    alert.snoozed_until, alert.snooze_note = None, None
     touch(session, alert, now)
     result.resolved.append(alert.id)
 

@@ -160,10 +160,11 @@ class SlackApp:
         self.listeners.submit(lambda: None).result(timeout=30)
 
     def click(self, user: str, action: dict[str, Any], *, channel: str = CHANNEL,
-              message_ts: str = "1.0", signed: bool = True) -> Any:
+              message_ts: str = "1.0", signed: bool = True, trigger_id: str | None = None) -> Any:
         payload = {
             "type": "block_actions", "user": {"id": user, "team_id": "T0001"},
-            "team": {"id": "T0001"}, "api_app_id": "A1", "trigger_id": f"trig-{time.time_ns()}",
+            "team": {"id": "T0001"}, "api_app_id": "A1",
+            "trigger_id": trigger_id or f"trig-{time.time_ns()}",
             "channel": {"id": channel}, "container": {"type": "message", "channel_id": channel,
                                                       "message_ts": message_ts},
             "message": {"ts": message_ts}, "actions": [action],
@@ -171,6 +172,20 @@ class SlackApp:
         }
         reply = self.post(urlencode({"payload": json.dumps(payload)}), signed=signed)
         self.settle()  # the listener goes on after the ack; wait for what it sends
+        return reply
+
+    def submit(self, user: str, view: dict[str, Any], values: dict[str, Any],
+               view_id: str = "V0001") -> Any:
+        """Submit a modal the app opened (`view` as sent to views.open) with these inputs."""
+        payload = {
+            "type": "view_submission", "user": {"id": user, "team_id": "T0001"},
+            "team": {"id": "T0001"}, "api_app_id": "A1", "trigger_id": f"trig-{time.time_ns()}",
+            "view": view | {"id": view_id, "team_id": "T0001", "hash": f"h-{time.time_ns()}",
+                            "state": {"values": values}},
+            "response_urls": [],
+        }
+        reply = self.post(urlencode({"payload": json.dumps(payload)}))
+        self.settle()
         return reply
 
     def command(self, user: str, text: str) -> Any:
@@ -195,6 +210,17 @@ def select_option(action_id: str, alert_id: int, value: str, action_ts: str) -> 
     return {"type": "static_select", "action_id": action_id, "block_id": f"alert:{alert_id}",
             "selected_option": {"value": value, "text": {"type": "plain_text", "text": value}},
             "action_ts": action_ts}
+
+
+def snooze_values(choice: str | None = None, day: str | None = None,
+                  note: str | None = None) -> dict[str, Any]:
+    """view.state.values of the snooze modal as Slack sends them (unset inputs stay empty)."""
+    option = {"value": choice, "text": {"type": "plain_text", "text": choice}} if choice else None
+    return {
+        "snooze_choice": {"snooze_choice": {"type": "radio_buttons", "selected_option": option}},
+        "snooze_date": {"snooze_date": {"type": "datepicker", "selected_date": day}},
+        "snooze_note": {"snooze_note": {"type": "plain_text_input", "value": note}},
+    }
 
 
 @pytest.fixture

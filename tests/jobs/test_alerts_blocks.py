@@ -7,9 +7,17 @@ from typing import Any
 
 import pytest
 
-from jobs.alerts.blocks import AlertRef, alert_card, digest, fallback_text
+from jobs.alerts.blocks import (
+    AlertRef,
+    SnoozeViewRef,
+    alert_card,
+    digest,
+    fallback_text,
+    snooze_form,
+    thread_text,
+)
 from jobs.alerts.models import Alert, AlertKind, AlertStatus, AlertSummary
-from tests.slack_stub import check_blocks
+from tests.slack_stub import check_blocks, check_view
 
 AT = datetime(2026, 11, 25, 1, 0, tzinfo=UTC)
 
@@ -60,7 +68,7 @@ def test_open_card_mentions_the_owner_and_shows_reasons_and_all_actions() -> Non
     (actions,) = [b for b in blocks if b["type"] == "actions"]
     ids = [e["action_id"] for e in actions["elements"]]
     assert ids == ["alert_acknowledge", "alert_assign", "alert_log_touch", "alert_snooze",
-                   "alert_snooze_until", "alert_resolve", "alert_not_useful"]
+                   "alert_snooze_until", "alert_snooze_form", "alert_resolve", "alert_not_useful"]
     buttons = [e for e in actions["elements"] if e["type"] == "button"]
     assert all(AlertRef.model_validate_json(b["value"]).alert_id == 42 for b in buttons)
     assert "<@UOWNER>" in fallback_text(alert, summary, "ja")
@@ -126,3 +134,48 @@ def test_small_digest_shows_every_item() -> None:
 
     assert [b["type"] for b in blocks] == ["header", "section"]
     assert blocks[1]["text"]["text"].count("• ") == 2
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_snooze_form_is_a_modal_slack_accepts_naming_the_alert(lang: str) -> None:
+    alert, summary = _alert()
+
+    view = snooze_form(alert, summary, lang, SnoozeViewRef(alert_id=42, channel="CCSM"))
+
+    assert check_view(view) == []
+    assert view["type"] == "modal" and view["callback_id"] == "alert_snooze_view"
+    assert SnoozeViewRef.model_validate_json(view["private_metadata"]) == SnoozeViewRef(
+        alert_id=42, channel="CCSM")
+    assert "アクメ株式会社" in view["blocks"][0]["text"]["text"]
+    inputs = {b["block_id"]: b for b in view["blocks"] if b["type"] == "input"}
+    assert list(inputs) == ["snooze_choice", "snooze_date", "snooze_note"]
+    choices = [o["value"] for o in inputs["snooze_choice"]["element"]["options"]]
+    assert choices == ["1d", "1w", "30d", "date"]
+    assert not inputs["snooze_choice"].get("optional")
+    assert inputs["snooze_date"]["optional"] and inputs["snooze_note"]["optional"]
+    assert inputs["snooze_note"]["element"]["max_length"] == 500
+
+
+def test_snoozed_card_shows_until_who_and_the_reason_made_inert() -> None:
+    alert, summary = _alert(status=AlertStatus.SNOOZED, snoozed_until=AT,
+                            snooze_note="予算確定待ち <!channel> & <@UX>",
+                            last_action="snooze", last_action_by="USTAFF", last_action_at=AT)
+
+    text = _text(alert_card(alert, summary, "en"))
+
+    assert "Snoozed until <!date^" in text and "by <@USTAFF> — 予算確定待ち" in text
+    assert "&lt;!channel&gt; &amp; &lt;@UX&gt;" in text and "<!channel>" not in text
+
+
+def test_snoozed_card_without_a_reason_has_no_dangling_dash() -> None:
+    alert, summary = _alert(status=AlertStatus.SNOOZED, snoozed_until=AT,
+                            last_action="snooze", last_action_by="USTAFF", last_action_at=AT)
+
+    assert "—" not in _text(alert_card(alert, summary, "ja"))
+
+
+def test_thread_line_of_a_snooze_carries_its_reason() -> None:
+    assert thread_text("snooze", "en", note="on leave", user="<@U1>", until="Dec 1") == (
+        "<@U1> snoozed until Dec 1 — on leave")
+    assert thread_text("snooze", "ja", user="<@U1>", until="12/1") == (
+        "<@U1> が 12/1 までスヌーズしました")

@@ -3,7 +3,7 @@ resolve when it ends, never twice for one period."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -170,6 +170,33 @@ def test_snoozed_alert_stays_quiet_until_the_date_then_resurfaces(
     assert after.alerts.resurfaced == [alert.id] and alert.status == "open"
     new_ops = [(m.op, m.payload.get("event")) for m in outbox(session_factory)[sent_before:]]
     assert ("thread", "resurfaced") in new_ops and ("update_alert", None) in new_ops
+
+
+def test_snooze_reason_lasts_as_long_as_its_snooze(
+    alert_settings: Settings, session_factory: sessionmaker[Session]
+) -> None:
+    seed(session_factory, [account_row("A1")], usage_rows("A1", last_login_days_ago=30))
+    ctx = _ctx(alert_settings, session_factory)
+    run_job("at_risk", ctx, NOW, deliver=False)
+    (alert,) = alerts(session_factory)
+    week = NOW + timedelta(days=7)
+
+    def snooze(ts: str, until: datetime, note: str | None) -> bool:
+        with session_scope(session_factory) as session:
+            return apply_click(session, Click(alert.id, OWNER, ActionKind.SNOOZE, ts, NOW,
+                                              snooze_until=until, note=note)).recorded
+
+    assert snooze("4.1", week, "予算待ち")
+    assert not snooze("4.2", week, "予算待ち")  # the same snooze again changes nothing
+    assert snooze("4.3", week, "担当者が休暇中")  # a new reason is a change
+    assert alerts(session_factory)[0].snooze_note == "担当者が休暇中"
+    assert snooze("4.4", NOW + timedelta(days=1), None)  # a quick choice drops the reason
+    assert alerts(session_factory)[0].snooze_note is None
+
+    assert snooze("4.5", week, "予算待ち")
+    run_job("at_risk", ctx, week + timedelta(hours=1), deliver=False)
+    (alert,) = alerts(session_factory)
+    assert alert.status == "open" and alert.snooze_note is None
 
 
 def test_tech_touch_items_go_into_one_digest_per_channel_per_day(

@@ -3,8 +3,10 @@ database → re-run posts nothing new. The Slack Web API is the local stand-in."
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from sqlalchemy import select
 
@@ -30,9 +32,10 @@ from tests.jobs.alerts_support import (
     job_context,
     seed,
     select_option,
+    snooze_values,
     usage_rows,
 )
-from tests.slack_stub import SlackStub
+from tests.slack_stub import SlackStub, check_view
 
 # Fixtures shared by the alert tests (pytest finds them by these names).
 alert_settings = support.alert_settings
@@ -260,3 +263,127 @@ def test_click_naming_a_missing_or_forged_alert_gets_a_clear_ephemeral_answer(
     told = [c.args["text"] for c in stub.calls_to("chat.postEphemeral")]
     assert told == ["alert 999999 not found", "the button does not name an alert"]
     assert alerts(slack_app.services.session_factory)[0].status == "open"
+
+
+def _open_snooze_form(slack_app: SlackApp, stub: SlackStub, alert_id: int,
+                      user: str = STAFF) -> dict[str, Any]:
+    slack_app.click(user, button("alert_snooze_form", alert_id, "900.1"), trigger_id="trig-42")
+    (opened,) = stub.calls_to("views.open")
+    assert opened.args["trigger_id"] == "trig-42"
+    return dict(opened.args["view"])
+
+
+def test_snooze_button_opens_the_form_on_the_clicks_trigger_id(
+    slack_app: SlackApp, stub: SlackStub
+) -> None:
+    _, alert_id = _posted_alert(slack_app, stub)
+
+    view = _open_snooze_form(slack_app, stub, alert_id)
+
+    assert check_view(view) == [] and not stub.violations
+    assert view["callback_id"] == "alert_snooze_view"
+    assert json.loads(view["private_metadata"]) == {"alert_id": alert_id, "channel": CHANNEL}
+    assert actions(slack_app.services.session_factory) == []  # opening it changes nothing
+    assert stub.calls_to("chat.update") == []
+
+
+def test_snooze_form_with_a_reason_is_stored_once_and_shown_on_the_card(
+    slack_app: SlackApp, stub: SlackStub
+) -> None:
+    _, alert_id = _posted_alert(slack_app, stub)
+    factory = slack_app.services.session_factory
+    view = _open_snooze_form(slack_app, stub, alert_id)
+    values = snooze_values("date", "2026-12-10", "  先方の予算確定待ち <!here>  ")
+
+    reply = slack_app.submit(STAFF, view, values, view_id="V0ABC")
+    slack_app.submit(STAFF, view, values, view_id="V0ABC")  # a double click on Submit
+
+    assert reply.status_code == 200 and reply.text == ""  # closes the modal
+    (action,) = actions(factory)
+    assert (action.user_id, action.action, action.action_ts) == (STAFF, "snooze", "V0ABC")
+    assert action.payload["note"] == "先方の予算確定待ち <!here>"
+    assert action.payload["until"] == "2026-12-10T00:00:00+00:00"  # 09:00 JST
+    (alert,) = alerts(factory)
+    assert alert.status == "snoozed" and alert.snooze_note == "先方の予算確定待ち <!here>"
+    (update,) = stub.calls_to("chat.update")
+    assert update.args["ts"] == alert.ts
+    card = _card_context(update.args)
+    assert "スヌーズ中 (<@USTAFF>) — 先方の予算確定待ち &lt;!here&gt;" in card
+    (thread,) = [c for c in stub.calls_to("chat.postMessage") if c.args.get("thread_ts")]
+    assert "スヌーズしました — 先方の予算確定待ち" in thread.args["text"]
+    assert not stub.violations
+
+
+def test_snooze_form_quick_choice_without_a_reason_snoozes_like_the_select(
+    slack_app: SlackApp, stub: SlackStub
+) -> None:
+    _, alert_id = _posted_alert(slack_app, stub)
+    view = _open_snooze_form(slack_app, stub, alert_id)
+
+    slack_app.submit(OWNER, view, snooze_values("1w", "2027-01-01"))  # the date is not chosen
+
+    (alert,) = alerts(slack_app.services.session_factory)
+    assert alert.snoozed_until == NOW + timedelta(days=7) and alert.snooze_note is None
+    assert "note" not in actions(slack_app.services.session_factory)[0].payload
+
+
+def test_snooze_form_with_a_past_date_or_no_choice_is_answered_in_the_form(
+    slack_app: SlackApp, stub: SlackStub
+) -> None:
+    _, alert_id = _posted_alert(slack_app, stub)
+    view = _open_snooze_form(slack_app, stub, alert_id)
+
+    past = slack_app.submit(STAFF, view, snooze_values("date", "2026-11-25", "遅い"))
+    missing = slack_app.submit(STAFF, view, snooze_values(None, "2026-12-10"))
+    no_date = slack_app.submit(STAFF, view, snooze_values("date"))
+
+    assert past.json() == {"response_action": "errors",
+                           "errors": {"snooze_date": "今より後の日付を選んでください"}}
+    assert missing.json()["errors"] == {"snooze_choice": "期間を選んでください"}
+    assert no_date.json()["errors"] == {"snooze_date": "日付を選んでください"}
+    assert actions(slack_app.services.session_factory) == []
+    assert alerts(slack_app.services.session_factory)[0].status == "open"
+    assert stub.calls_to("chat.update") == []
+
+
+def test_non_staff_cannot_open_or_submit_the_snooze_form(
+    slack_app: SlackApp, stub: SlackStub
+) -> None:
+    _, alert_id = _posted_alert(slack_app, stub)
+    view = _open_snooze_form(slack_app, stub, alert_id)  # opened by staff
+    stub.reset()
+
+    slack_app.click(OUTSIDER, button("alert_snooze_form", alert_id, "900.2"))
+    reply = slack_app.submit(OUTSIDER, view, snooze_values("1d", note="関係ない"))
+
+    assert stub.calls_to("views.open") == []
+    (refusal,) = stub.calls_to("chat.postEphemeral")
+    assert refusal.args["user"] == OUTSIDER and "スタッフのみ" in refusal.args["text"]
+    assert reply.json() == {"response_action": "errors",
+                            "errors": {"snooze_choice": "この操作はスタッフのみ可能です。"}}
+    assert actions(slack_app.services.session_factory) == []
+    assert alerts(slack_app.services.session_factory)[0].status == "open"
+
+
+def test_snooze_form_opened_from_home_republishes_home_after_the_snooze(
+    slack_app: SlackApp, stub: SlackStub
+) -> None:
+    _, alert_id = _posted_alert(slack_app, stub)
+    home_click = {
+        "type": "block_actions", "user": {"id": OWNER, "team_id": "T0001"},
+        "team": {"id": "T0001"}, "api_app_id": "A1", "trigger_id": "trig-home",
+        "container": {"type": "view", "view_id": "VHOME"}, "view": {"type": "home", "id": "VHOME"},
+        "actions": [button("alert_snooze_form", alert_id, "910.1")],
+    }
+    slack_app.post(urlencode({"payload": json.dumps(home_click)}))
+    slack_app.settle()
+    (opened,) = stub.calls_to("views.open")
+    assert json.loads(opened.args["view"]["private_metadata"]) == {"alert_id": alert_id,
+                                                                   "home": True}
+
+    slack_app.submit(OWNER, opened.args["view"], snooze_values("30d", note="休暇明けに連絡"))
+
+    (home,) = stub.calls_to("views.publish")
+    assert home.args["user_id"] == OWNER
+    assert f"alert:{alert_id}" not in json.dumps(home.args["view"])  # Home hides snoozed ones
+    assert len(stub.calls_to("chat.update")) == 1  # the channel card follows as well
