@@ -51,7 +51,8 @@ def test_queued_card_is_posted_once_with_its_buttons_and_the_ts_is_stored(
     action_ids = [e["action_id"] for b in post.args["blocks"] if b["type"] == "actions"
                   for e in b["elements"]]
     assert {"alert_acknowledge", "alert_snooze", "alert_assign", "alert_log_touch",
-            "alert_resolve", "alert_not_useful", "alert_snooze_until"} == set(action_ids)
+            "alert_resolve", "alert_not_useful", "alert_snooze_until",
+            "alert_snooze_form"} == set(action_ids)
     (alert,) = alerts(session_factory)
     assert alert.ts is not None and alert.channel == CHANNEL  # where later updates go
     assert len(first.sent) == 1 and second.sent == [] and not stub.violations
