@@ -5,7 +5,6 @@ HTTP mode (`bot.http.mount`) and Socket Mode (`bot.socket.start_socket_mode`) se
 
 from __future__ import annotations
 
-import importlib
 import logging
 import secrets
 from collections.abc import Callable
@@ -83,7 +82,6 @@ def ignore_other_bots(body: dict[str, Any], ack: Any, next: Any) -> Any:
 
 # Other rooms add listeners to the same App (one Slack app, one endpoint): alert buttons and
 # /banso-alerts (jobs.alerts), the App Home (jobs.kpis). Each exposes `register(app, services)`.
-OTHER_ROOMS = ("jobs.alerts.handlers", "jobs.kpis.home")
 
 
 @dataclass(frozen=True)
@@ -97,12 +95,9 @@ class RoomServices:
 
 
 def _register_other_rooms(app: App, services: RoomServices) -> None:
-    for name in OTHER_ROOMS:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name is None or not name.startswith(exc.name):
-                raise  # the module exists but one of its own imports is missing: a real bug
-            log.info("%s not present; its Slack listeners are not registered", name)
-            continue
-        module.register(app, services)
+    # Imported here, not at the top: those rooms import bot.channels from this package.
+    from jobs.alerts import handlers as alert_handlers
+    from jobs.kpis import home
+
+    alert_handlers.register(app, services)
+    home.register(app, services)

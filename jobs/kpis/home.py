@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
@@ -34,6 +34,9 @@ from jobs.kpis.service import Attention, attention_of, rank_attention
 from jobs.kpis.texts import TEXTS as DIGEST_TEXTS
 from jobs.rules.config import RulesConfig, load_rules
 from jobs.rules.rules import UnknownCurrencyError, assess
+
+if TYPE_CHECKING:  # handlers imports this module: a runtime import would be circular
+    from jobs.alerts.handlers import HandlerServices
 
 log = logging.getLogger(__name__)
 
@@ -282,23 +285,7 @@ def refresh_after_click(
     return True
 
 
-class HomeServices(Protocol):
-    """What Home needs of banso.services.Services (or bot.app's RoomServices)."""
-
-    @property
-    def settings(self) -> Settings: ...
-
-    @property
-    def session_factory(self) -> sessionmaker[Session]: ...
-
-    @property
-    def slack(self) -> WebClient | None: ...
-
-    @property
-    def now(self) -> Callable[[], datetime]: ...
-
-
-def register(app: App, services: HomeServices) -> Callable[..., None]:
+def register(app: App, services: HandlerServices) -> Callable[..., None]:
     """Listen to `app_home_opened` (bot.app calls this beside jobs.alerts.handlers)."""
     settings: Settings = services.settings
     staff = StaffDirectory(services.slack or app.client, settings.staff_usergroup,
