@@ -1,27 +1,38 @@
-"""Health score 0–100: weighted measures, each with its points and a plain explanation."""
+"""Health score 0–100: weighted measures, each with its points and a plain explanation.
+
+Each measure is computed in two steps: reduce the facts to the few numbers the measure depends
+on (whole days, progress, active users and seats, ...), then build the Measure from those
+numbers only. The second step is memoized per config and language (jobs.rules.memo), because
+many accounts share the same numbers and building the explanation text is the expensive part.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from jobs.rules.config import HealthRules
+from jobs.rules.memo import Memo, memo_table, memoized
 from jobs.rules.models import AccountFacts, Health, HealthBand, Measure
 from jobs.rules.texts import text
 
 
 def health_score(
-    facts: AccountFacts, now: datetime, rules: HealthRules, lang: str = "ja"
+    facts: AccountFacts, now: datetime, rules: HealthRules, lang: str = "ja",
+    *, memo: Memo | None = None,
 ) -> Health:
+    """`memo`: assess passes its RulesConfig's table, which these results depend on too."""
+    if memo is None:
+        memo = memo_table(rules, lang)
     measures = (
-        _login_recency(facts, now, rules, lang),
-        _active_ratio(facts, rules, lang),
-        _setup_progress(facts, rules, lang),
-        _seat_trend(facts, rules, lang),
-        _contact_stability(facts, now, rules, lang),
+        _login_recency(facts, now, rules, lang, memo),
+        _active_ratio(facts, rules, lang, memo),
+        _setup_progress(facts, rules, lang, memo),
+        _seat_trend(facts, rules, lang, memo),
+        _contact_stability(facts, now, rules, lang, memo),
     )
-    total_weight = sum(m.weight for m in measures)
+    total_weight = sum([m.weight for m in measures])
     # Measures without data carry weight 0, so the score is over what we actually know.
-    score = round(100 * sum(m.points for m in measures) / total_weight) if total_weight else 0
+    score = round(100 * sum([m.points for m in measures]) / total_weight) if total_weight else 0
     return Health(score=score, band=band_for(score, rules), measures=measures)
 
 
@@ -49,54 +60,94 @@ def _no_data(name: str, lang: str) -> Measure:
     return Measure(name, 0.0, 0.0, 0.0, text(lang, "no_data", label=label))
 
 
-def _login_recency(facts: AccountFacts, now: datetime, rules: HealthRules, lang: str) -> Measure:
-    cfg = rules.measures.login_recency
+# --- from facts to the numbers each measure depends on ---------------------------------------
+
+def _login_recency(
+    facts: AccountFacts, now: datetime, rules: HealthRules, lang: str, memo: Memo
+) -> Measure:
     if facts.last_login_at is None:
         # Value = days the customer has had to log in, so "never" still reads as a number.
         waited = max(0, (now.date() - facts.contract_start).days)
-        return _measure("login_recency", waited, cfg.weight, 0.0,
-                        text(lang, "login.never", waited=waited))
+        return memoized(memo, ("login.never", waited), _login_never, waited, rules, lang)
     days = max(0, (now - facts.last_login_at).days)
+    return memoized(memo, ("login", days), _login_days, days, rules, lang)
+
+
+def _active_ratio(facts: AccountFacts, rules: HealthRules, lang: str, memo: Memo) -> Measure:
+    active, seats = facts.active_users, facts.seats
+    if seats <= 0:  # AccountFacts.active_ratio is None
+        return memoized(memo, ("no_data", "active_ratio"), _no_data, "active_ratio", lang)
+    return memoized(memo, ("active_ratio", active, seats), _active, active, seats, rules, lang)
+
+
+def _setup_progress(facts: AccountFacts, rules: HealthRules, lang: str, memo: Memo) -> Measure:
+    progress = facts.setup_progress
+    return memoized(memo, ("setup", progress), _setup, progress, rules, lang)
+
+
+def _seat_trend(facts: AccountFacts, rules: HealthRules, lang: str, memo: Memo) -> Measure:
+    ratio, before = facts.active_ratio, facts.active_ratio_30d_ago
+    if ratio is None or before is None:
+        return memoized(memo, ("no_data", "seat_trend"), _no_data, "seat_trend", lang)
+    if before == 0:
+        # 0.0 and -0.0 are one dict key but format differently ("0%" / "-0%"): not memoized.
+        return _trend(before, ratio, rules, lang)
+    return memoized(memo, ("seat_trend", before, ratio), _trend, before, ratio, rules, lang)
+
+
+def _contact_stability(
+    facts: AccountFacts, now: datetime, rules: HealthRules, lang: str, memo: Memo
+) -> Measure:
+    if facts.last_contact_change_at is None:
+        return memoized(memo, ("contact.none",), _contact_none, rules, lang)
+    days = max(0, (now - facts.last_contact_change_at).days)
+    return memoized(memo, ("contact", days), _contact_days, days, rules, lang)
+
+
+# --- from those numbers to the Measure (memoized) ---------------------------------------------
+
+def _login_never(waited: int, rules: HealthRules, lang: str) -> Measure:
+    cfg = rules.measures.login_recency
+    return _measure("login_recency", waited, cfg.weight, 0.0,
+                    text(lang, "login.never", waited=waited))
+
+
+def _login_days(days: int, rules: HealthRules, lang: str) -> Measure:
+    cfg = rules.measures.login_recency
     fraction = _fraction(days, cfg.zero_days, cfg.full_days)
     return _measure("login_recency", days, cfg.weight, fraction,
                     text(lang, "login", days=days, full=cfg.full_days, zero=cfg.zero_days))
 
 
-def _active_ratio(facts: AccountFacts, rules: HealthRules, lang: str) -> Measure:
+def _active(active: int, seats: int, rules: HealthRules, lang: str) -> Measure:
     cfg = rules.measures.active_ratio
-    ratio = facts.active_ratio
-    if ratio is None:
-        return _no_data("active_ratio", lang)
+    ratio = active / seats
     return _measure("active_ratio", ratio, cfg.weight, _fraction(ratio, cfg.zero, cfg.full),
-                    text(lang, "active_ratio", ratio=ratio, active=facts.active_users,
-                         seats=facts.seats, full=cfg.full))
+                    text(lang, "active_ratio", ratio=ratio, active=active, seats=seats,
+                         full=cfg.full))
 
 
-def _setup_progress(facts: AccountFacts, rules: HealthRules, lang: str) -> Measure:
+def _setup(progress: int, rules: HealthRules, lang: str) -> Measure:
     cfg = rules.measures.setup_progress
-    progress = facts.setup_progress
     return _measure("setup_progress", progress, cfg.weight, _fraction(progress, 0, 100),
                     text(lang, "setup", progress=progress))
 
 
-def _seat_trend(facts: AccountFacts, rules: HealthRules, lang: str) -> Measure:
+def _trend(before: float, ratio: float, rules: HealthRules, lang: str) -> Measure:
     cfg = rules.measures.seat_trend
-    ratio, before = facts.active_ratio, facts.active_ratio_30d_ago
-    if ratio is None or before is None:
-        return _no_data("seat_trend", lang)
     change = round(ratio - before, 4)
     return _measure("seat_trend", change, cfg.weight, _fraction(change, -cfg.zero_drop, 0.0),
                     text(lang, "seat_trend", before=before, ratio=ratio,
                          points=round(change * 100), drop=cfg.zero_drop))
 
 
-def _contact_stability(
-    facts: AccountFacts, now: datetime, rules: HealthRules, lang: str
-) -> Measure:
+def _contact_none(rules: HealthRules, lang: str) -> Measure:
     cfg = rules.measures.contact_stability
-    if facts.last_contact_change_at is None:
-        return _measure("contact_stability", cfg.full_days, cfg.weight, 1.0,
-                        text(lang, "contact.none"))
-    days = max(0, (now - facts.last_contact_change_at).days)
+    return _measure("contact_stability", cfg.full_days, cfg.weight, 1.0,
+                    text(lang, "contact.none"))
+
+
+def _contact_days(days: int, rules: HealthRules, lang: str) -> Measure:
+    cfg = rules.measures.contact_stability
     return _measure("contact_stability", days, cfg.weight, _fraction(days, 0, cfg.full_days),
                     text(lang, "contact", days=days, full=cfg.full_days))

@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 
 from jobs.rules.config import RiskRules, RulesConfig
 from jobs.rules.health import health_score
+from jobs.rules.memo import Memo, memo_table, memoized
 from jobs.rules.models import (
     AccountFacts,
     Assessment,
@@ -32,8 +33,12 @@ def assess(
 ) -> Assessment:
     """`lang` ("ja" or "en") is the language of the explanations and risk details."""
     today = now.date()
-    touch = touch_model_for(facts.mrr, facts.currency, rules)
-    health = health_score(facts, now, rules.health, lang)
+    # One table for all the parts: each key starts with the name of what it caches.
+    memo = memo_table(rules, lang)
+    # The touch model depends on (currency, mrr) only, and a book has few distinct MRRs.
+    touch = memoized(memo, ("touch", facts.currency, facts.mrr),
+                     touch_model_for, facts.mrr, facts.currency, rules)
+    health = health_score(facts, now, rules.health, lang, memo=memo)
     expansion = is_expansion_candidate(facts, health, rules)
     return Assessment(
         facts=facts,
@@ -41,9 +46,9 @@ def assess(
         priority=priority_for(facts, touch, rules),
         phase=phase_for(facts, today, expansion, rules),
         health=health,
-        risks=risk_signals(facts, now, health, rules.risk, lang),
+        risks=risk_signals(facts, now, health, rules.risk, lang, memo=memo),
         days_to_renewal=days_to_renewal(facts.renewal_date, today),
-        cadence_due=cadence_due(facts, touch, now, rules),
+        cadence_due=cadence_due(facts, touch, now, rules, memo=memo),
         expansion_candidate=expansion,
     )
 
@@ -65,9 +70,10 @@ def touch_model_for(mrr: int, currency: str, rules: RulesConfig) -> TouchModel:
 
 def priority_for(facts: AccountFacts, touch: TouchModel, rules: RulesConfig) -> int:
     cfg = rules.priority
+    flags = sum(cfg.flags.get(flag, 0) for flag in facts.flags) if facts.flags else 0
     return (
         cfg.touch_model.get(touch, 0)
-        + sum(cfg.flags.get(flag, 0) for flag in facts.flags)
+        + flags
         + cfg.expansion_potential.get(facts.expansion_potential, 0)
     )
 
@@ -95,26 +101,32 @@ def is_expansion_candidate(facts: AccountFacts, health: Health, rules: RulesConf
 
 
 def risk_signals(
-    facts: AccountFacts, now: datetime, health: Health, rules: RiskRules, lang: str = "ja"
+    facts: AccountFacts, now: datetime, health: Health, rules: RiskRules, lang: str = "ja",
+    *, memo: Memo | None = None,
 ) -> tuple[RiskSignal, ...]:
+    """`memo`: assess passes its RulesConfig's table, which these results depend on too."""
+    if memo is None:
+        memo = memo_table(rules, lang)
     found = [
-        _no_login(facts, now, rules, lang),
-        _setup_stalled(facts, now, rules, lang),
-        _contact_changed(facts, now, rules, lang),
+        _no_login(facts, now, rules, lang, memo),
+        _setup_stalled(facts, now, rules, lang, memo),
+        _contact_changed(facts, now, rules, lang, memo),
         _seats_falling(facts, rules, lang),
     ]
     if health.band is HealthBand.AT_RISK:
-        found.append(RiskSignal(RiskKind.LOW_HEALTH,
-                                text(lang, "risk.low_health", score=health.score)))
+        found.append(memoized(memo, ("risk.low_health", health.score), _low_health,
+                              health.score, lang))
     return tuple(signal for signal in found if signal is not None)
 
 
 def _logged_in_within(facts: AccountFacts, now: datetime, days: int) -> bool:
-    return facts.last_login_at is not None and now - facts.last_login_at < timedelta(days=days)
+    # For a whole number of days, `delta < timedelta(days=days)` is `delta.days < days`
+    # (timedelta keeps seconds and microseconds non-negative), without building a timedelta.
+    return facts.last_login_at is not None and (now - facts.last_login_at).days < days
 
 
 def _no_login(
-    facts: AccountFacts, now: datetime, rules: RiskRules, lang: str
+    facts: AccountFacts, now: datetime, rules: RiskRules, lang: str, memo: Memo
 ) -> RiskSignal | None:
     limit = rules.no_login_days
     if _logged_in_within(facts, now, limit):
@@ -123,14 +135,15 @@ def _no_login(
         waited = (now.date() - facts.contract_start).days
         if waited < limit:
             return None  # a brand-new account has not had the chance yet
-        return RiskSignal(RiskKind.NO_LOGIN,
-                          text(lang, "risk.no_login.never", waited=waited, limit=limit))
+        return memoized(memo, ("risk.no_login.never", waited), _signal, RiskKind.NO_LOGIN,
+                        lang, "risk.no_login.never", waited=waited, limit=limit)
     days = (now - facts.last_login_at).days
-    return RiskSignal(RiskKind.NO_LOGIN, text(lang, "risk.no_login", days=days, limit=limit))
+    return memoized(memo, ("risk.no_login", days), _signal, RiskKind.NO_LOGIN,
+                    lang, "risk.no_login", days=days, limit=limit)
 
 
 def _setup_stalled(
-    facts: AccountFacts, now: datetime, rules: RiskRules, lang: str
+    facts: AccountFacts, now: datetime, rules: RiskRules, lang: str, memo: Memo
 ) -> RiskSignal | None:
     before = facts.setup_progress_14d_ago
     if (
@@ -142,22 +155,25 @@ def _setup_stalled(
         return None
     if facts.setup_progress - before >= rules.setup_min_gain:
         return None
-    return RiskSignal(RiskKind.SETUP_STALLED, text(
-        lang, "risk.setup_stalled", before=before, now=facts.setup_progress,
-        days=rules.setup_stalled_days, inquiries=facts.inquiries_30d))
+    key = ("risk.setup_stalled", before, facts.setup_progress, facts.inquiries_30d)
+    return memoized(memo, key, _signal, RiskKind.SETUP_STALLED, lang, "risk.setup_stalled",
+                    before=before, now=facts.setup_progress, days=rules.setup_stalled_days,
+                    inquiries=facts.inquiries_30d)
 
 
 def _contact_changed(
-    facts: AccountFacts, now: datetime, rules: RiskRules, lang: str
+    facts: AccountFacts, now: datetime, rules: RiskRules, lang: str, memo: Memo
 ) -> RiskSignal | None:
     changed = facts.last_contact_change_at
     if changed is None or now - changed > timedelta(days=rules.contact_change_days):
         return None
-    return RiskSignal(RiskKind.CONTACT_CHANGED,
-                      text(lang, "risk.contact_changed", days=(now - changed).days))
+    days = (now - changed).days
+    return memoized(memo, ("risk.contact_changed", days), _signal, RiskKind.CONTACT_CHANGED,
+                    lang, "risk.contact_changed", days=days)
 
 
 def _seats_falling(facts: AccountFacts, rules: RiskRules, lang: str) -> RiskSignal | None:
+    # Rare (a few % of accounts) and keyed by floats: not memoized.
     ratio, before = facts.active_ratio, facts.active_ratio_30d_ago
     if ratio is None or before is None or before - ratio < rules.seats_falling_points - 1e-9:
         return None
@@ -165,16 +181,37 @@ def _seats_falling(facts: AccountFacts, rules: RiskRules, lang: str) -> RiskSign
                       text(lang, "risk.seats_falling", before=before, ratio=ratio))
 
 
+def _low_health(score: int, lang: str) -> RiskSignal:
+    return RiskSignal(RiskKind.LOW_HEALTH, text(lang, "risk.low_health", score=score))
+
+
+def _signal(kind: RiskKind, lang: str, key: str, **values: object) -> RiskSignal:
+    return RiskSignal(kind, text(lang, key, **values))
+
+
 def cadence_due(
-    facts: AccountFacts, touch: TouchModel, now: datetime, rules: RulesConfig
+    facts: AccountFacts, touch: TouchModel, now: datetime, rules: RulesConfig,
+    *, memo: Memo | None = None,
 ) -> tuple[str, ...]:
     """Touch kinds whose interval has passed since the last such touch (or contract start)."""
+    if memo is None:
+        memo = memo_table(rules, "")  # the schedule does not depend on the language
+    schedule = memoized(memo, ("cadence", touch), _schedule, touch, rules)
+    if not schedule:
+        return ()  # tech touch: nothing is ever due
     contract_start = datetime.combine(facts.contract_start, datetime.min.time(), now.tzinfo)
     due = []
-    for kind, interval in sorted(rules.cadence.get(touch, {}).items()):
-        if interval <= 0:
-            continue  # 0 switches a kind off in an override file
+    for kind, interval in schedule:
         last = max(facts.last_touch_at.get(kind, contract_start), contract_start)
-        if now - last >= timedelta(days=interval):
+        if now - last >= interval:
             due.append(kind)
     return tuple(due)
+
+
+def _schedule(touch: TouchModel, rules: RulesConfig) -> tuple[tuple[str, timedelta], ...]:
+    """(kind, interval) of the touch model's cadence, by kind."""
+    return tuple(
+        (kind, timedelta(days=interval))
+        for kind, interval in sorted(rules.cadence.get(touch, {}).items())
+        if interval > 0  # 0 switches a kind off in an override file
+    )

@@ -1,0 +1,71 @@
+"""assess reuses Measures and RiskSignals across accounts (jobs.rules.memo) without mixing up
+configs, languages or inputs that compare equal but read differently."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from jobs.rules import assess, load_rules, memo
+from jobs.rules.config import rules_from_dict
+from jobs.rules.models import RiskKind
+from tests.jobs.test_rules import NOW, RULES, facts
+
+
+def explanations(assessment: object) -> dict[str, str]:
+    return {m.name: m.explanation for m in assessment.health.measures}  # type: ignore[attr-defined]
+
+
+def test_equal_inputs_share_one_measure_and_results_stay_equal() -> None:
+    first, second = assess(facts(), NOW, RULES), assess(facts(account_id="A2"), NOW, RULES)
+    assert first.health == second.health
+    assert all(a is b for a, b in zip(first.health.measures, second.health.measures, strict=True))
+
+
+def test_each_config_and_language_has_its_own_texts() -> None:
+    data = load_rules().model_dump(mode="json")
+    data["health"]["measures"]["login_recency"]["full_days"] = 7
+    stricter = rules_from_dict(data)
+    account = facts(last_login_at=NOW - timedelta(days=5))
+    assert "満点 3日以内" in explanations(assess(account, NOW, RULES))["login_recency"]
+    assert "満点 7日以内" in explanations(assess(account, NOW, stricter))["login_recency"]
+    english = assess(account, NOW, RULES, lang="en")
+    assert explanations(english)["login_recency"].startswith("Last login 5 days ago")
+    assert assess(account, NOW, RULES).health.measures[0].explanation.startswith("最終ログイン")
+
+
+def test_negative_zero_ratio_is_not_served_the_entry_of_zero() -> None:
+    zero = assess(facts(active_users=0, seats=10, active_ratio_30d_ago=0.0), NOW, RULES)
+    negative = assess(facts(active_users=0, seats=10, active_ratio_30d_ago=-0.0), NOW, RULES)
+    assert "30日前 0%" in explanations(zero)["seat_trend"]
+    assert "30日前 -0%" in explanations(negative)["seat_trend"]
+
+
+def test_risk_details_follow_their_inputs() -> None:
+    details = {
+        days: next(r.detail for r in assess(facts(last_login_at=NOW - timedelta(days=days)),
+                                            NOW, RULES).risks if r.kind is RiskKind.NO_LOGIN)
+        for days in (20, 21, 20)
+    }
+    assert details == {20: "最終ログイン 20日前 (基準 14日)", 21: "最終ログイン 21日前 (基準 14日)"}
+
+
+def test_tables_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(memo, "MAX_ENTRIES", 10)
+    table = memo.memo_table(RULES, "ja")
+    for progress in range(40):
+        assess(facts(setup_progress=progress), NOW, RULES)
+        assert len(table) <= 10 + 8  # cleared once past the limit, then one assess' worth
+    monkeypatch.setattr(memo, "MAX_CONFIGS", 2)
+    for _ in range(5):
+        memo.memo_table(load_rules(), "ja")
+    assert len(memo._tables) <= 2
+
+
+def test_a_table_belongs_to_one_config_object() -> None:
+    a, b = load_rules(), load_rules()
+    assert a == b and a is not b
+    assert memo.memo_table(a, "ja") is memo.memo_table(a, "ja")
+    assert memo.memo_table(a, "ja") is not memo.memo_table(b, "ja")
+    assert memo.memo_table(a, "ja") is not memo.memo_table(a, "en")
