@@ -9,7 +9,9 @@ import banso.models  # noqa: F401  (registers every table on Base.metadata)
 from banso.db import Base
 
 config = context.config
-engine = config.attributes.get("engine") or create_engine(config.get_main_option("sqlalchemy.url"))
+engine = config.attributes.get("engine") or create_engine(
+    config.get_main_option("sqlalchemy.url") or "sqlite:///var/banso.db"
+)
 
 with engine.connect() as connection:
     context.configure(

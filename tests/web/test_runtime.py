@@ -97,6 +97,9 @@ class Recorder:
     def shutdown(self, wait: bool = True) -> None:
         self.log.append(f"shutdown {self.name} wait={wait}")
 
+    def run_jobs_now(self) -> None:
+        self.log.append(f"run now {self.name}")
+
     def connect(self) -> None:
         self.log.append(f"connect {self.name}")
 
