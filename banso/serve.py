@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from banso.settings import Settings, SettingsError, load_settings
+from banso.cli_support import settings_or_exit
 
 log = logging.getLogger("banso.serve")
 
@@ -25,14 +25,6 @@ class _Server(uvicorn.Server):
         self._captured_signals.clear()
 
 
-def _settings_or_exit(**overrides: object) -> Settings:
-    try:
-        return load_settings(**{k: v for k, v in overrides.items() if v is not None})
-    except SettingsError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(2) from None
-
-
 def serve(
     host: Annotated[str | None, typer.Option(help="Bind address (default BANSO_HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Bind port (default BANSO_PORT).")] = None,
@@ -44,7 +36,7 @@ def serve(
     from banso.logs import configure_logging
     from banso.web.app import build_app
 
-    settings = _settings_or_exit(host=host, port=port)
+    settings = settings_or_exit(host=host, port=port)
     configure_logging(settings)
     app = build_app(settings, demo=demo)
     config = uvicorn.Config(

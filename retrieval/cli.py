@@ -13,15 +13,11 @@ def knowledge_lint(
     ),
 ) -> None:
     """Check knowledge files; print each problem as file:line: message (exit 1 on errors)."""
-    from banso.settings import SettingsError, load_settings
+    from banso.cli_support import settings_or_exit
     from retrieval.lint import lint
 
     if not paths:
-        try:
-            paths = [load_settings().knowledge_dir]
-        except SettingsError as exc:
-            typer.echo(str(exc), err=True)
-            raise typer.Exit(2) from None
+        paths = [settings_or_exit().knowledge_dir]
     report = lint(paths)
     for problem in report.problems:
         typer.echo(str(problem))

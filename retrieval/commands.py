@@ -121,13 +121,9 @@ def result_to_json(result: SearchResult) -> dict[str, Any]:
 
 
 def _settings() -> Any:
-    from banso.settings import SettingsError, load_settings
+    from banso.cli_support import settings_or_exit
 
-    try:
-        return load_settings()
-    except SettingsError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(2) from None
+    return settings_or_exit()
 
 
 def register(app: typer.Typer) -> None:

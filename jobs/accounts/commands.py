@@ -20,14 +20,10 @@ FileArg = Annotated[Path, typer.Argument(help="CSV file (UTF-8, header line; see
 
 
 def _open_database() -> tuple[sessionmaker[Session], tzinfo]:
+    from banso.cli_support import settings_or_exit
     from banso.db import make_engine, make_session_factory, migrate
-    from banso.settings import SettingsError, load_settings
 
-    try:
-        settings = load_settings()
-    except SettingsError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(2) from None
+    settings = settings_or_exit()
     engine = make_engine(settings.resolved_database_url)
     migrate(engine)
     return make_session_factory(engine), ZoneInfo(settings.timezone)
