@@ -17,9 +17,18 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from banso.db import Base, make_engine, make_session_factory, migrate
 from banso.settings import Settings
+from tests.slack_stub import SlackStub
 
 REPO = Path(__file__).resolve().parent.parent
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
+@pytest.fixture
+def stub() -> Iterator[SlackStub]:
+    """A fresh local stand-in for Slack's Web API (point settings.slack_api_url at stub.url)."""
+    server = SlackStub()
+    yield server
+    server.close()
 
 
 @pytest.fixture(scope="session")

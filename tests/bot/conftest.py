@@ -90,11 +90,10 @@ def retriever() -> Retriever:
 
 
 @pytest.fixture
-def stub() -> Iterator[SlackStub]:
-    server = SlackStub()
-    server.usergroups[STAFF_GROUP] = [STAFF]
-    yield server
-    server.close()
+def stub(stub: SlackStub) -> SlackStub:
+    """The shared stand-in, with the staff user group the bot's tests rely on."""
+    stub.usergroups[STAFF_GROUP] = [STAFF]
+    return stub
 
 
 @pytest.fixture

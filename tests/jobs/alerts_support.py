@@ -67,13 +67,6 @@ class NoSearch:
 
 
 @pytest.fixture
-def stub() -> Iterator[SlackStub]:
-    server = SlackStub()
-    yield server
-    server.close()
-
-
-@pytest.fixture
 def clock() -> Clock:
     return Clock()
 

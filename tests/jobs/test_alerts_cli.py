@@ -7,10 +7,7 @@ from typer.testing import CliRunner
 
 from banso.cli import app
 from banso.settings import Settings
-from tests.jobs import alerts_support as support
 from tests.jobs.alerts_support import account_row, alerts, outbox, seed, usage_rows
-
-alert_settings = support.alert_settings
 
 
 def _env(settings: Settings) -> dict[str, str | None]:

@@ -13,7 +13,6 @@ from banso.settings import Settings
 from jobs.alerts.delivery import MAX_ATTEMPTS, NOT_CONFIGURED, Outbox
 from jobs.alerts.models import OutboxStatus
 from jobs.alerts.scheduled import run_job
-from tests.jobs import alerts_support as support
 from tests.jobs.alerts_support import (
     CHANNEL,
     NOW,
@@ -28,8 +27,6 @@ from tests.jobs.alerts_support import (
 from tests.slack_stub import SlackStub
 
 # Fixtures shared by the alert tests (pytest finds them by these names).
-alert_settings = support.alert_settings
-stub = support.stub
 
 
 def _queue_one_alert(settings: Settings, session_factory: sessionmaker[Session]) -> None:

@@ -12,7 +12,6 @@ from banso.settings import Settings
 from jobs.alerts.actions import Click, apply_click
 from jobs.alerts.models import ActionKind, AlertKind, AlertStatus, Delivery, OutboxOp
 from jobs.alerts.scheduled import JobContext, run_job
-from tests.jobs import alerts_support as support
 from tests.jobs.alerts_support import (
     NOW,
     OWNER,
@@ -25,7 +24,6 @@ from tests.jobs.alerts_support import (
 )
 
 # Fixtures shared by the alert tests (pytest finds them by these names).
-alert_settings = support.alert_settings
 
 
 def _ctx(settings: Settings, session_factory: sessionmaker[Session]) -> JobContext:

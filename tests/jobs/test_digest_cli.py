@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,13 +13,6 @@ from banso.cli import app
 from banso.settings import Settings
 from tests.jobs.test_digest import PNG_SIGNATURE, seed_book
 from tests.slack_stub import SlackStub
-
-
-@pytest.fixture
-def stub() -> Iterator[SlackStub]:
-    server = SlackStub()
-    yield server
-    server.close()
 
 
 @pytest.fixture

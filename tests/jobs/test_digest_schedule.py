@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -20,13 +19,6 @@ from tests.jobs.test_digest import seed_book
 from tests.slack_stub import SlackStub
 
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)  # a Wednesday
-
-
-@pytest.fixture
-def stub() -> Iterator[SlackStub]:
-    server = SlackStub()
-    yield server
-    server.close()
 
 
 def services_for(settings: Settings, engine: Engine, session_factory: sessionmaker[Session],

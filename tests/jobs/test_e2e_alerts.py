@@ -14,7 +14,6 @@ from jobs.accounts.models import Touchpoint
 from jobs.alerts.models import AlertAction, AlertRouting
 from jobs.alerts.routing import alerts_for_user
 from jobs.alerts.scheduled import JobContext, alert_contact_changes, run_job
-from tests.jobs import alerts_support as support
 from tests.jobs.alerts_support import (
     CHANNEL,
     NOW,
@@ -38,10 +37,6 @@ from tests.jobs.alerts_support import (
 from tests.slack_stub import SlackStub, check_view
 
 # Fixtures shared by the alert tests (pytest finds them by these names).
-alert_settings = support.alert_settings
-clock = support.clock
-slack_app = support.slack_app
-stub = support.stub
 
 
 def _posted_alert(slack_app: SlackApp, stub: SlackStub) -> tuple[JobContext, int]:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from slack_bolt import App, BoltRequest
 from slack_sdk import WebClient
 from sqlalchemy import Engine, update
@@ -31,13 +30,6 @@ from tests.slack_stub import MAX_VIEW_BLOCKS, SlackStub, check_blocks, sign
 
 SECRET = "home-secret"
 NOW = datetime(2026, 11, 25, 1, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def stub() -> Iterator[SlackStub]:
-    server = SlackStub()
-    yield server
-    server.close()
 
 
 def bolt_app(settings: Settings, engine: Engine, session_factory: sessionmaker[Session],

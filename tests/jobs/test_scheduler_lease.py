@@ -13,7 +13,6 @@ from banso.settings import Settings
 from jobs.alerts.scheduled import JobContext, JobsConfig
 from jobs.alerts.scheduler import LeaderLease, LeaderScheduler, build_scheduler, next_runs
 from jobs.rules.config import RulesConfigError, load_rules
-from tests.jobs import alerts_support as support
 from tests.jobs.alerts_support import (
     NOW,
     Clock,
@@ -26,9 +25,6 @@ from tests.jobs.alerts_support import (
     usage_rows,
 )
 from tests.slack_stub import SlackStub
-
-alert_settings = support.alert_settings
-stub = support.stub
 
 
 def test_two_replicas_on_one_database_elect_one_leader(
