@@ -119,13 +119,7 @@ def _recent_same_touch(session: Session, alert: Alert, click: Click) -> bool:
 
 
 def _payload(alert: Alert, click: Click) -> dict[str, Any]:
-    payload: dict[str, Any] = {"status_before": alert.status}
-    if click.snooze_until is not None:
-        payload["until"] = click.snooze_until.isoformat()
-    if click.touch_kind is not None:
-        payload["touch"] = click.touch_kind
-    if click.note:
-        payload["note"] = click.note
+    payload: dict[str, Any] = {"status_before": alert.status, **_click_details(click)}
     if click.action is ActionKind.NOT_USEFUL:
         # Feedback on the rule: which kind fired, and on what evidence.
         payload["kind"] = alert.kind
@@ -134,14 +128,19 @@ def _payload(alert: Alert, click: Click) -> dict[str, Any]:
 
 
 def _thread_payload(click: Click) -> dict[str, Any]:
-    payload: dict[str, Any] = {"event": click.action.value, "user": click.user_id}
+    return {"event": click.action.value, "user": click.user_id, **_click_details(click)}
+
+
+def _click_details(click: Click) -> dict[str, Any]:
+    """What the user chose with the click (snooze date, touch kind, note), where given."""
+    details: dict[str, Any] = {}
     if click.snooze_until is not None:
-        payload["until"] = click.snooze_until.isoformat()
+        details["until"] = click.snooze_until.isoformat()
     if click.touch_kind is not None:
-        payload["touch"] = click.touch_kind
+        details["touch"] = click.touch_kind
     if click.note:
-        payload["note"] = click.note
-    return payload
+        details["note"] = click.note
+    return details
 
 
 def _acknowledge(session: Session, alert: Alert, click: Click) -> None:
