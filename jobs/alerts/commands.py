@@ -7,22 +7,23 @@ from typing import Annotated
 
 import typer
 
+from banso.cli_support import settings_or_exit
+from banso.settings import Settings
 from jobs.alerts.scheduled import DESCRIPTIONS, JOB_NAMES, JobContext, UnknownJobError
 
 
-def _context(*, with_slack: bool = True) -> JobContext:
+def _context(settings: Settings | None = None, *, with_slack: bool = True) -> JobContext:
     from banso.db import make_engine, make_session_factory, migrate
     from banso.services import build_slack_client
-    from banso.settings import SettingsError, load_settings
     from jobs.rules.config import RulesConfigError
 
+    settings = settings or settings_or_exit()
     try:
-        settings = load_settings()
         engine = make_engine(settings.resolved_database_url)
         migrate(engine)
         client = build_slack_client(settings) if with_slack else None
         return JobContext.build(settings, make_session_factory(engine), client)
-    except (SettingsError, RulesConfigError, ValueError) as exc:
+    except (RulesConfigError, ValueError) as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None
 
@@ -55,14 +56,14 @@ def list_jobs() -> None:
     """Show every job with its schedule and next run time (in BANSO_TIMEZONE)."""
     from apscheduler.triggers.cron import CronTrigger
 
-    from banso.settings import load_settings
     from jobs.alerts.scheduler import next_runs
     from jobs.kpis.scheduled import DESCRIPTIONS as DIGESTS
 
-    ctx = _context(with_slack=False)
+    settings = settings_or_exit()
+    ctx = _context(settings, with_slack=False)
     now = datetime.now(UTC)
     rows = [(name, cron, at, DESCRIPTIONS[name]) for name, cron, at in next_runs(ctx, now)]
-    digest_cron = load_settings().digest_cron.strip()
+    digest_cron = settings.digest_cron.strip()
     digest_at = (CronTrigger.from_crontab(digest_cron, timezone=ctx.timezone)
                  .get_next_fire_time(None, now) if digest_cron else None)
     rows += [(name, digest_cron or None, digest_at, text) for name, text in DIGESTS.items()]
