@@ -1,4 +1,3 @@
-"""Imports every domain's models so Base.metadata (and Alembic) sees all tables."""
+"""Imports every room's models so Base.metadata (and Alembic) sees all tables."""
 
-import bot.models  # noqa: F401
 import jobs.models  # noqa: F401

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from banso.cli_support import settings_or_exit
+from banso.cli.support import settings_or_exit
 
 log = logging.getLogger("banso.serve")
 
@@ -33,8 +33,8 @@ def serve(
     ] = False,
 ) -> None:
     """Run the HTTP API, chat page, Slack connection, scheduler and knowledge watcher."""
-    from banso.logs import configure_logging
     from banso.web.app import build_app
+    from core.logs import configure_logging
 
     settings = settings_or_exit(host=host, port=port)
     configure_logging(settings)
@@ -43,7 +43,7 @@ def serve(
         app,
         host=settings.host,
         port=settings.port,
-        log_config=None,  # ours (banso.logs) already routes uvicorn's loggers
+        log_config=None,  # ours (core.logs) already routes uvicorn's loggers
         access_log=False,
         # Forwarded headers are handled by the app, only for BANSO_TRUSTED_PROXIES.
         proxy_headers=False,
@@ -60,8 +60,4 @@ def serve(
 
 
 def register(app: typer.Typer) -> None:
-    """Add this area's commands to the `banso` CLI."""
-    from banso import ops
-
     app.command("serve")(serve)
-    ops.register(app)

@@ -27,11 +27,12 @@ from typing import Any
 
 from sqlalchemy import create_engine, func, select, text
 
-from banso.db import make_engine, make_session_factory
-from jobs.alerts.delivery import Outbox
-from jobs.alerts.models import Alert, OutboxMessage
-from jobs.alerts.scheduled import JobContext, JobsConfig, run_job
-from jobs.rules.config import load_rules
+from banso.runtime import build_services
+from core.db import make_engine, make_session_factory
+from core.settings import load_settings
+from cs.alerts.models import Alert, OutboxMessage
+from cs.alerts.outbox import Outbox
+from jobs.alert_jobs import run_alert_job
 
 ROOT = Path(__file__).resolve().parent.parent
 _spec = importlib.util.spec_from_file_location("jobs_scale", ROOT / "bench" / "jobs_scale.py")
@@ -45,15 +46,14 @@ def measure(url: str, args: argparse.Namespace) -> dict[str, Any]:
     engine = make_engine(url)
     generated = jobs_scale.generate(engine, args.accounts, args.days, args.seed)
     factory = make_session_factory(engine)
-    rules = load_rules()
-    ctx = JobContext(session_factory=factory, rules=rules,
-                     config=JobsConfig.model_validate(rules.jobs), default_channel="CBENCH")
+    ctx = build_services(load_settings(database_url=url, csm_channel="CBENCH",
+                                       watch_knowledge=False), search=False, slack=False)
     figures: dict[str, Any] = {"generate_s": generated}
     for label, job, at in (("at_risk_first", "at_risk", NOW),
                            ("at_risk_again", "at_risk", NOW),
                            ("renewals_first", "renewals", NOW)):
         started = time.perf_counter()
-        report = run_job(job, ctx, at, deliver=False)
+        report = run_alert_job(job, ctx, at, deliver=False)
         figures[label] = {"seconds": time.perf_counter() - started,
                           "accounts": report.accounts, "opened": len(report.alerts.opened),
                           "queued": len(report.planned), "failed": len(report.failed_accounts)}
@@ -115,7 +115,7 @@ def main() -> None:
     parser.add_argument("--postgres", default=os.environ.get(
         "BANSO_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"))
     args = parser.parse_args()
-    logging.getLogger("jobs.alerts").setLevel(logging.ERROR)  # "held" warnings per round
+    logging.getLogger("cs.alerts").setLevel(logging.ERROR)  # "held" warnings per round
     if args.backend in ("sqlite", "both"):
         report("sqlite", measure(sqlite_url(), args))
     if args.backend in ("postgres", "both"):

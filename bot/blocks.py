@@ -7,15 +7,15 @@ values are a compact typed payload (`payloads.AnswerRef`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from bot.mrkdwn import escape, to_mrkdwn
-from bot.payloads import ActionId, AnswerRef
-from bot.texts import t
+from bot.mrkdwn import to_mrkdwn
+from bot.payloads import AnswerRef
+from core.i18n import Lang, t
+from core.slack.blocks import Block, Message, clip, context, escape, header, section
+from core.slack.ids import ActionId
 from retrieval.models import Entry, Hit
-
-Block = dict[str, Any]
 
 SECTION_CHARS = 2900      # Slack: 3,000 per section text; leave room for a closing fence
 BODY_SECTIONS = 4         # a longer answer is cut and linked: Slack is not the place for it
@@ -23,12 +23,6 @@ TITLE_CHARS = 140
 FALLBACK_CHARS = 300      # the notification / screen-reader text
 SUGGESTIONS = 3
 QUESTION_QUOTE_CHARS = 1500
-
-
-@dataclass(frozen=True)
-class Message:
-    text: str
-    blocks: list[Block] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -58,114 +52,100 @@ class Candidate:
 
 
 def answer(
-    question_id: int, entry: Entry, lang: str, *, ephemeral: bool = False,
+    question_id: int, entry: Entry, lang: Lang, *, ephemeral: bool = False,
     counts: tuple[int, int] = (0, 0), shared_by: str | None = None, question: str | None = None,
 ) -> Message:
     """A confident answer: title, body, sources, feedback counts and the answer buttons."""
-    blocks: list[Block] = [_section(f"*{_short(escape(entry.title), TITLE_CHARS)}*", "title")]
+    blocks: list[Block] = [section(f"*{clip(escape(entry.title), TITLE_CHARS)}*", "title")]
     if shared_by:
-        blocks.insert(0, _context([t("shared_by", lang, user=shared_by)], "shared"))
+        blocks.insert(0, context(t("bot.shared_by", lang, user=shared_by), block_id="shared"))
         if question:
-            blocks.insert(1, _section(_quote(question, lang), "question"))
+            blocks.insert(1, section(_quote(question, lang), "question"))
     chunks, cut = _split(to_mrkdwn(entry.body))
-    blocks += [_section(chunk, f"body_{i}") for i, chunk in enumerate(chunks)]
+    blocks += [section(chunk, f"body_{i}") for i, chunk in enumerate(chunks)]
     sources = _sources(entry, lang, cut)
     if sources:
-        blocks.append(_context(sources, "sources"))
+        blocks.append(context(*sources, block_id="sources"))
     if any(counts):
-        blocks.append(_context([t("feedback_counts", lang, up=counts[0], down=counts[1])], "votes"))
+        votes = t("bot.feedback_counts", lang, up=counts[0], down=counts[1])
+        blocks.append(context(votes, block_id="votes"))
     ref = AnswerRef(q=question_id, e=entry.id)
     buttons = [
-        _button(ActionId.HELPFUL, t("helpful", lang), ref),
-        _button(ActionId.NOT_HELPFUL, t("not_helpful", lang), ref),
-        _button(ActionId.ASK_HUMAN, t("ask_human", lang), ref),
-        _button(ActionId.MORE_ANSWERS, t("more_answers", lang), ref),
+        _button(ActionId.HELPFUL, t("bot.helpful", lang), ref),
+        _button(ActionId.NOT_HELPFUL, t("bot.not_helpful", lang), ref),
+        _button(ActionId.ASK_HUMAN, t("bot.ask_human", lang), ref),
+        _button(ActionId.MORE_ANSWERS, t("bot.more_answers", lang), ref),
     ]
     if ephemeral:
-        buttons.append(_button(ActionId.SHARE, t("share", lang), ref, style="primary"))
+        buttons.append(_button(ActionId.SHARE, t("bot.share", lang), ref, style="primary"))
     blocks.append({"type": "actions", "block_id": "answer_actions", "elements": buttons})
     # The fallback (notifications, screen readers) is read as mrkdwn too: no raw Markdown there.
     body = to_mrkdwn(entry.body)
     if len(body) > FALLBACK_CHARS:
         body = _cut_line(body, FALLBACK_CHARS - 1) + "…"
-    text = f"{_short(escape(entry.title), TITLE_CHARS)}\n{body}"
+    text = f"{clip(escape(entry.title), TITLE_CHARS)}\n{body}"
     return Message(text, blocks)
 
 
 def suggestions(
-    question_id: int, candidates: list[Candidate], lang: str, *, intro: str = "suggest_intro",
+    question_id: int, candidates: list[Candidate], lang: Lang, *, intro: str = "bot.suggest_intro",
 ) -> Message:
     """The top titles, each with a "Show answer" button, and "Ask a human"."""
     shown = candidates[:SUGGESTIONS]
     if not shown:
-        return abstain(question_id, lang, text_key="no_more")
-    blocks: list[Block] = [_section(t(intro, lang), "intro")]
+        return abstain(question_id, lang, text_key="bot.no_more")
+    blocks: list[Block] = [section(t(intro, lang), "intro")]
     for i, cand in enumerate(shown):
-        block = _section(f"• {_short(escape(cand.title), TITLE_CHARS)}", f"suggest_{i}")
+        block = section(f"• {clip(escape(cand.title), TITLE_CHARS)}", f"suggest_{i}")
         block["accessory"] = _button(
-            ActionId.SHOW_ANSWER, t("show_answer", lang), AnswerRef(q=question_id, e=cand.id)
+            ActionId.SHOW_ANSWER, t("bot.show_answer", lang), AnswerRef(q=question_id, e=cand.id)
         )
         blocks.append(block)
-    blocks.append(_actions([_button(ActionId.ASK_HUMAN, t("ask_human", lang),
+    blocks.append(_actions([_button(ActionId.ASK_HUMAN, t("bot.ask_human", lang),
                                     AnswerRef(q=question_id))]))
-    titles = " / ".join(_short(c.title, 60) for c in shown)
-    return Message(_short(f"{t(intro, lang)} {titles}", FALLBACK_CHARS), blocks)
+    titles = " / ".join(clip(c.title, 60) for c in shown)
+    return Message(clip(f"{t(intro, lang)} {titles}", FALLBACK_CHARS), blocks)
 
 
-def abstain(question_id: int, lang: str, *, text_key: str = "abstain") -> Message:
+def abstain(question_id: int, lang: Lang, *, text_key: str = "bot.abstain") -> Message:
     """No good match: say so plainly and offer a human."""
     blocks = [
-        _section(t(text_key, lang), "abstain"),
-        _actions([_button(ActionId.ASK_HUMAN, t("ask_human", lang), AnswerRef(q=question_id))]),
+        section(t(text_key, lang), "abstain"),
+        _actions([_button(ActionId.ASK_HUMAN, t("bot.ask_human", lang), AnswerRef(q=question_id))]),
     ]
     return Message(t(text_key, lang), blocks)
-
-
-def notice(text: str) -> Message:
-    """A short message in the bot's own words (apology, confirmation, usage)."""
-    return Message(_short(text, FALLBACK_CHARS), [_section(_short(text, SECTION_CHARS), "notice")])
 
 
 # --- support and curators -----------------------------------------------------------------
 
 
 def escalation(
-    question: str, asker: str, requester: str, where: str, candidates: list[Candidate], lang: str,
+    question: str, asker: str, requester: str, where: str, candidates: list[Candidate], lang: Lang,
 ) -> Message:
     """The post in the support channel: the question, who and where, and what the bot found."""
     found = "\n".join(
-        f"• {_short(escape(c.title), TITLE_CHARS)} (`{escape(c.id)}`, {c.score:.2f})"
+        f"• {clip(escape(c.title), TITLE_CHARS)} (`{escape(c.id)}`, {c.score:.2f})"
         for c in candidates[:5]
-    ) or t("escalation_no_candidates", lang)
+    ) or t("bot.escalation_no_candidates", lang)
     blocks: list[Block] = [
-        {"type": "header", "block_id": "header",
-         "text": {"type": "plain_text", "text": t("escalation_header", lang)}},
-        _section(_quote(question, lang), "question"),
-        _context([t("escalation_meta", lang, asker=asker, requester=requester, where=where)],
-                 "meta"),
-        _section(f"*{t('escalation_candidates', lang)}*\n{found}", "candidates"),
+        header(t("bot.escalation_header", lang)) | {"block_id": "header"},
+        section(_quote(question, lang), "question"),
+        context(t("bot.escalation_meta", lang, asker=asker, requester=requester, where=where),
+                block_id="meta"),
+        section(f"*{t('bot.escalation_candidates', lang)}*\n{found}", "candidates"),
     ]
-    text = f"{t('escalation_header', lang)}: {_short(question, FALLBACK_CHARS)}"
+    text = f"{t('bot.escalation_header', lang)}: {clip(question, FALLBACK_CHARS)}"
     return Message(text, blocks)
 
 
-def draft_announcement(title: str, user: str, link: str | None, path: str, lang: str) -> Message:
-    thread = f"<{link}|{t('this_thread', lang)}>" if link else t("this_thread", lang)
-    text = t("draft_announce", lang, title=_short(escape(title), TITLE_CHARS), user=user,
+def draft_announcement(title: str, user: str, link: str | None, path: str, lang: Lang) -> Message:
+    thread = f"<{link}|{t('bot.this_thread', lang)}>" if link else t("bot.this_thread", lang)
+    text = t("bot.draft_announce", lang, title=clip(escape(title), TITLE_CHARS), user=user,
              thread=thread, path=path)
-    return Message(_short(text, FALLBACK_CHARS), [_section(text, "draft")])
+    return Message(clip(text, FALLBACK_CHARS), [section(text, "draft")])
 
 
 # --- pieces -------------------------------------------------------------------------------
-
-
-def _section(text: str, block_id: str) -> Block:
-    return {"type": "section", "block_id": block_id, "text": {"type": "mrkdwn", "text": text}}
-
-
-def _context(texts: list[str], block_id: str) -> Block:
-    return {"type": "context", "block_id": block_id,
-            "elements": [{"type": "mrkdwn", "text": _short(x, SECTION_CHARS)} for x in texts]}
 
 
 def _actions(elements: list[Block]) -> Block:
@@ -174,25 +154,25 @@ def _actions(elements: list[Block]) -> Block:
 
 def _button(action: ActionId, label: str, ref: AnswerRef, style: str | None = None) -> Block:
     button: Block = {"type": "button", "action_id": str(action), "value": ref.encode(),
-                     "text": {"type": "plain_text", "text": _short(label, 75), "emoji": True}}
+                     "text": {"type": "plain_text", "text": clip(label, 75), "emoji": True}}
     if style:
         button["style"] = style
     return button
 
 
-def _quote(question: str, lang: str) -> str:
-    text = _short(escape(question.strip()), QUESTION_QUOTE_CHARS).replace("\n", "\n>")
-    return ">" + t("asked", lang, question=text)
+def _quote(question: str, lang: Lang) -> str:
+    text = clip(escape(question.strip()), QUESTION_QUOTE_CHARS).replace("\n", "\n>")
+    return ">" + t("bot.asked", lang, question=text)
 
 
-def _sources(entry: Entry, lang: str, cut: bool) -> list[str]:
-    links = [f"<{url}|{_short(escape(url), 80)}>" for url in entry.links[:3]]
+def _sources(entry: Entry, lang: Lang, cut: bool) -> list[str]:
+    links = [f"<{url}|{clip(escape(url), 80)}>" for url in entry.links[:3]]
     if not links and entry.path:
         links = [f"`{escape(entry.path)}`"]
-    parts = [f"{t('source', lang)}: " + "  ".join(links)] if links else []
+    parts = [f"{t('bot.source', lang)}: " + "  ".join(links)] if links else []
     if cut:
-        more = (f"<{entry.links[0]}|{t('read_more', lang)}>" if entry.links
-                else t("truncated", lang))
+        more = (f"<{entry.links[0]}|{t('bot.read_more', lang)}>" if entry.links
+                else t("bot.truncated", lang))
         parts.insert(0, f"… {more}")
     return parts
 
@@ -241,7 +221,3 @@ def _close_fences(chunks: list[str]) -> list[str]:
             open_fence = not open_fence
         fixed.append(text + "\n```" if open_fence else text)
     return fixed
-
-
-def _short(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

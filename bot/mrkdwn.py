@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from core.slack.blocks import escape
+
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _CODE_SPAN = re.compile(r"`[^`\n]+`")
 _IMAGE = re.compile(r"!\[([^\]]*)\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
@@ -37,10 +39,6 @@ def to_mrkdwn(markdown: str) -> str:
     if in_fence:
         lines.append("```")
     return "\n".join(lines)
-
-
-def escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _convert_line(line: str) -> str:

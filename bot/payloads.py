@@ -1,31 +1,13 @@
-"""Action ids and the small typed payload every answer button carries in its `value`."""
+"""The small typed payload every answer button carries in its `value` (ids: core.slack.ids)."""
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 # Slack caps a button value at 2,000 characters; ours are a few dozen.
 MAX_VALUE_CHARS = 2000
-
-
-class ActionId(StrEnum):
-    HELPFUL = "banso_answer_helpful"
-    NOT_HELPFUL = "banso_answer_not_helpful"
-    ASK_HUMAN = "banso_answer_ask_human"
-    MORE_ANSWERS = "banso_answer_more"
-    SHOW_ANSWER = "banso_answer_show"
-    SHARE = "banso_answer_share"
-
-
-class ShortcutId(StrEnum):
-    SAVE_DRAFT = "banso_save_faq_draft"
-
-
-class CommandName(StrEnum):
-    ASK = "/ask"
 
 
 class BadPayload(ValueError):

@@ -1,7 +1,7 @@
 """Recording what the bot did: questions and answers, feedback, escalations, knowledge gaps.
 
 Shared with the web surface (/api/ask, /api/feedback: surface "web") and read by the curation
-report. Functions add and flush; the caller owns the transaction (`banso.db.session_scope`).
+report. Functions add and flush; the caller owns the transaction (`core.db.session_scope`).
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from banso.metrics import ANSWERS, ESCALATIONS, FEEDBACK
 from bot.blocks import Candidate
 from bot.models import Escalation, Feedback, Question, Surface
+from core.metrics import ANSWERS, ESCALATIONS, FEEDBACK
 from retrieval.models import Decision, SearchResult, Visibility
 
 CANDIDATES_KEPT = 5

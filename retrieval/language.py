@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+from typing import Literal
+
+Language = Literal["ja", "en"]
 
 # Hiragana, katakana (incl. half-width) and CJK ideographs.
 _JA_CHAR = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f\u3400-\u4dbf\u4e00-\u9fff]")
@@ -13,7 +16,7 @@ _LATIN_CHAR = re.compile(r"[A-Za-z]")
 _JA_SHARE = 0.35
 
 
-def detect_lang(text: str) -> str:
+def detect_lang(text: str) -> Language:
     """Return "ja" when kana/kanji make up a fair share of the letters, else "en"."""
     ja = len(_JA_CHAR.findall(text))
     latin = len(_LATIN_CHAR.findall(text))

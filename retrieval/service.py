@@ -11,10 +11,11 @@ import logging
 import threading
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from retrieval.cache import EmbeddingCache, cache_folder
-from retrieval.embedders import Embedder, make_embedder
+from retrieval.embedders import Embedder
 from retrieval.index import HybridIndex, Query
 from retrieval.language import detect_lang
 from retrieval.models import Entry, SearchResult, Visibility
@@ -22,7 +23,6 @@ from retrieval.scoring import Scoring, decide
 from retrieval.tokenizer import tokenize
 
 if TYPE_CHECKING:
-    from banso.settings import Settings
     from retrieval.store import KnowledgeSource
 
 logger = logging.getLogger(__name__)
@@ -111,12 +111,11 @@ def _clean(query: str) -> str:
     return text
 
 
-def build_retriever(settings: Settings, *, embedder: Embedder | None = None) -> Retriever:
-    """Load the saved index for `settings.knowledge_dir` (building it if needed), ready to serve."""
+def build_retriever(knowledge_dir: Path, index_dir: Path, embedder: Embedder) -> Retriever:
+    """Load the saved index of `knowledge_dir` from `index_dir` (building it if needed)."""
     from retrieval.store import KnowledgeSource
 
-    embedder = embedder or make_embedder(settings)
-    source = KnowledgeSource.from_settings(settings, embedder)
+    source = KnowledgeSource(knowledge_dir, index_dir, embedder)
     started = time.perf_counter()
     index = source.load_or_build()
     logger.info(
@@ -125,6 +124,7 @@ def build_retriever(settings: Settings, *, embedder: Embedder | None = None) -> 
     return Retriever(index, embedder, source=source)
 
 
-def eval_cache(settings: Settings, embedder: Embedder) -> EmbeddingCache:
-    return EmbeddingCache(cache_folder(settings.data_dir / "eval-cache", embedder.name))
+def eval_cache(folder: Path, embedder: Embedder) -> EmbeddingCache:
+    """The embedding cache of evaluation corpora (kept apart from the knowledge index's)."""
+    return EmbeddingCache(cache_folder(folder, embedder.name))
 

@@ -1,6 +1,6 @@
 """Knowledge files on disk -> a saved hybrid index that follows edits.
 
-Layout under `settings.index_dir`:
+Layout under `index_dir`:
   cache/<model>/        embedding cache (keys.json + vectors.npy), shared by every build
   builds/<stamp>/       one complete saved index (FAISS, bm25s arrays, manifest.json)
   CURRENT               name of the build that serves; replaced atomically after a build is saved
@@ -21,16 +21,13 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from retrieval.cache import EmbeddingCache, cache_folder
 from retrieval.documents import LoadReport, knowledge_files, load_knowledge
 from retrieval.embedders import Embedder
 from retrieval.index import HybridIndex, IndexFormatError
 from retrieval.models import Entry, Visibility
-
-if TYPE_CHECKING:
-    from banso.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -65,10 +62,6 @@ class KnowledgeSource:
         self.last_stats: BuildStats | None = None
         # `path:line: message` of each file the serving index skipped or kept from before.
         self.broken_files: list[str] = []
-
-    @classmethod
-    def from_settings(cls, settings: Settings, embedder: Embedder) -> KnowledgeSource:
-        return cls(settings.knowledge_dir, settings.index_dir, embedder)
 
     def load_or_build(self) -> HybridIndex:
         """The saved index brought up to date with the files, or a fresh build."""

@@ -15,9 +15,13 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from banso.db import Base, make_engine, make_session_factory, migrate
-from banso.settings import Settings
+from banso.migrate import migrate
+from core.db import Base, make_engine, make_session_factory
+from core.settings import Settings
+from tests.cs.alerts_support import alert_settings, clock, slack_app
 from tests.slack_stub import SlackStub
+
+__all__ = ["alert_settings", "clock", "slack_app"]  # fixtures of the alert tests, for every folder
 
 REPO = Path(__file__).resolve().parent.parent
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
@@ -35,7 +39,7 @@ def stub() -> Iterator[SlackStub]:
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server = os.environ.get("BANSO_TEST_DATABASE_URL")
     if not server:
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'banso.db'}"
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'core.db'}"
         return
     name = f"banso_test_{uuid.uuid4().hex[:10]}"
     admin = create_engine(server, isolation_level="AUTOCOMMIT")

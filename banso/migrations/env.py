@@ -1,4 +1,4 @@
-"""Alembic environment: runs on the engine Banso hands over (see banso.db.migrate)."""
+"""Alembic environment: runs on the engine Banso hands over (see banso.migrate)."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ from alembic import context
 from sqlalchemy import create_engine
 
 import banso.models  # noqa: F401  (registers every table on Base.metadata)
-from banso.db import Base
+from core.db import Base
 
 config = context.config
 engine = config.attributes.get("engine") or create_engine(
-    config.get_main_option("sqlalchemy.url") or "sqlite:///var/banso.db"
+    config.get_main_option("sqlalchemy.url") or "sqlite:///var/core.db"
 )
 
 with engine.connect() as connection:

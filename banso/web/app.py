@@ -12,14 +12,11 @@ from fastapi import FastAPI
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from banso import __version__
-from banso.services import Runtime, build_runtime, seed_demo_if_empty
-from banso.settings import Settings
-from banso.web import ask, health, page
+from banso.runtime import Runtime, build_runtime, seed_demo_if_empty
+from banso.web import ask, cs_metrics, health, ingest, page, slack_events
 from banso.web.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from banso.web.ratelimit import RateLimiter
-from bot import http as bot_http
-from jobs.accounts import api as accounts_api
-from jobs.kpis import api as kpis_api
+from core.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -49,20 +46,16 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.services = services
-    app.state.settings = settings
-    app.state.session_factory = services.session_factory
-    app.state.clock = services.now
-    app.state.on_contact_changes = runtime.on_contact_changes
     app.state.ask_limiter = RateLimiter(settings.ask_rate_limit_per_minute, clock=clock)
 
     app.include_router(page.router)
     app.include_router(ask.router)
     app.include_router(health.router)
-    app.include_router(accounts_api.router)
-    app.include_router(kpis_api.router)
+    app.include_router(ingest.router)
+    app.include_router(cs_metrics.router)
 
     if runtime.bolt_app is not None:
-        bot_http.mount(app, runtime.bolt_app)
+        slack_events.mount(app, runtime.bolt_app)
     app.add_middleware(BodyLimitMiddleware, limits=_body_limits(settings))
     app.add_middleware(RequestContextMiddleware)
     if settings.trusted_proxies:

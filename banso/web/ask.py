@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import logging
-from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
 
-from banso.services import Services
 from banso.web.answers import UnknownAnswer, record_web_feedback, record_web_question
-from banso.web.deps import SessionDep
+from banso.web.deps import ServicesDep, SessionDep
 from banso.web.ratelimit import RateLimiter
 from banso.web.schemas import (
     AnswerEntry,
@@ -21,6 +19,8 @@ from banso.web.schemas import (
     FeedbackResponse,
     Lang,
 )
+from core.i18n import t
+from core.services import Services
 from retrieval.models import Decision, Hit, SearchResult, Visibility
 from retrieval.service import QueryError
 
@@ -28,25 +28,6 @@ log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api", tags=["chat"])
 
 MAX_ENTRIES = 5
-
-MESSAGES: dict[Lang, dict[Decision, str]] = {
-    "ja": {
-        Decision.ANSWER: "こちらの回答をご覧ください。",
-        Decision.SUGGEST: "次の記事が近いかもしれません。",
-        Decision.ABSTAIN: "該当する回答が見つかりませんでした。サポートにお問い合わせください。",
-    },
-    "en": {
-        Decision.ANSWER: "Here is the answer.",
-        Decision.SUGGEST: "These articles may help.",
-        Decision.ABSTAIN: "We could not find an answer. Please contact support.",
-    },
-}
-
-
-def get_services(request: Request) -> Services:
-    services: Services = request.app.state.services
-    return services
-
 
 def client_key(request: Request) -> str:
     # request.client is the real visitor only when ProxyHeadersMiddleware trusted the proxy
@@ -63,9 +44,6 @@ def rate_limit(request: Request) -> None:
             f"too many questions; retry in {retry_after} s",
             headers={"Retry-After": str(retry_after)},
         )
-
-
-ServicesDep = Annotated[Services, Depends(get_services)]
 
 
 def _question_error(kind: str, message: str) -> RequestValidationError:
@@ -128,7 +106,7 @@ def ask(body: AskRequest, services: ServicesDep, session: SessionDep) -> AskResp
                                 "chars": len(body.question), "answer_id": answer_id})
     return AskResponse(
         answer_id=answer_id, decision=decision, lang=lang,
-        message=MESSAGES[lang][decision], entries=[_entry(h) for h in hits],
+        message=t(f"web.{decision.value}", lang), entries=[_entry(h) for h in hits],
     )
 
 

@@ -1,4 +1,4 @@
-"""FastAPI dependencies shared by every router: settings, database session, ingest token."""
+"""FastAPI dependencies shared by every router: the one `Services`, a session, the ingest token."""
 
 from __future__ import annotations
 
@@ -8,30 +8,33 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from banso.settings import Settings
+from core.services import Services
 
 _bearer = HTTPBearer(auto_error=False)
 
 
-def get_settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
+def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    factory: sessionmaker[Session] = request.app.state.session_factory
-    with factory() as session:
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def get_session(services: ServicesDep) -> Iterator[Session]:
+    with services.session_factory() as session:
         yield session
 
 
 def require_api_token(
-    settings: Annotated[Settings, Depends(get_settings)],
+    services: ServicesDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> None:
     """Ingest endpoints need `Authorization: Bearer <BANSO_API_TOKEN>`; unset token = closed."""
-    expected = settings.api_token.get_secret_value() if settings.api_token else None
+    token = services.settings.api_token
+    expected = token.get_secret_value() if token else None
     if expected is None:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "ingest API disabled: set BANSO_API_TOKEN")
     given = credentials.credentials if credentials else ""
@@ -43,4 +46,3 @@ def require_api_token(
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
-SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -11,8 +11,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 from sqlalchemy import text
 
-from banso.metrics import INDEX_AGE, INDEX_ENTRIES, KNOWLEDGE_ERRORS, REGISTRY
-from banso.services import Services
+from core.metrics import INDEX_AGE, INDEX_ENTRIES, KNOWLEDGE_ERRORS, REGISTRY
+from core.services import Services
 from retrieval.models import Visibility
 
 log = logging.getLogger(__name__)

@@ -11,8 +11,8 @@ from typing import Any
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from banso.logs import request_id_var
-from banso.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from core.logs import request_id_var
+from core.metrics import HTTP_LATENCY, HTTP_REQUESTS
 
 log = logging.getLogger("banso.http")
 

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from core.i18n import Lang
 from retrieval.models import Decision
-
-Lang = Literal["ja", "en"]
 
 
 class AskRequest(BaseModel):

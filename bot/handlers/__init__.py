@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.deps import Bot
 from bot.handlers import actions, commands, events, shortcuts
+from core.services import Services
 
 
-def register_all(app: App, bot: Bot) -> None:
-    events.register(app, bot)
-    commands.register(app, bot)
-    shortcuts.register(app, bot)
-    actions.register(app, bot)
+def register_all(app: App, services: Services) -> None:
+    events.register(app, services)
+    commands.register(app, services)
+    shortcuts.register(app, services)
+    actions.register(app, services)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import App
 
 from bot import clicks
-from bot.deps import Bot
-from bot.payloads import ActionId
+from core.services import Services
+from core.slack.ids import ActionId
+from core.slack.interaction import acknowledge
 
-_CLICKS: dict[ActionId, clicks.Click] = {
+_CLICKS: dict[ActionId, clicks.Button] = {
     ActionId.HELPFUL: clicks.feedback(helpful=True),
     ActionId.NOT_HELPFUL: clicks.feedback(helpful=False),
     ActionId.SHOW_ANSWER: clicks.show_answer,
@@ -20,17 +21,13 @@ _CLICKS: dict[ActionId, clicks.Click] = {
 }
 
 
-def _ack(ack: Ack) -> None:
-    ack()
-
-
-def register(app: App, bot: Bot) -> None:
+def register(app: App, services: Services) -> None:
     for action_id, click in _CLICKS.items():
-        app.action(str(action_id))(ack=_ack, lazy=[_runner(bot, click)])
+        app.action(str(action_id))(ack=acknowledge, lazy=[_runner(services, click)])
 
 
-def _runner(bot: Bot, click: clicks.Click) -> Any:
+def _runner(services: Services, button: clicks.Button) -> Any:
     def run(body: dict[str, Any]) -> None:
-        clicks.guarded(bot, body, click)
+        clicks.run(services, body, button)
 
     return run

@@ -7,21 +7,21 @@ from typing import Any
 from slack_bolt import Ack, App
 
 from bot.answering import answer_command, command_problem
-from bot.deps import Bot
-from bot.payloads import CommandName
+from core.services import Services
+from core.slack.ids import CommandName
 
 
-def register(app: App, bot: Bot) -> None:
+def register(app: App, services: Services) -> None:
     def acknowledge(ack: Ack, command: dict[str, Any]) -> None:
         # A usage or length problem is answered at once, in the acknowledgement itself.
-        problem = command_problem(bot, command)
+        problem = command_problem(services, command)
         if problem:
             ack(text=problem)
         else:
             ack()
 
     def run(command: dict[str, Any]) -> None:
-        if command_problem(bot, command) is None:
-            answer_command(bot, command)
+        if command_problem(services, command) is None:
+            answer_command(services, command)
 
     app.command(str(CommandName.ASK))(ack=acknowledge, lazy=[run])

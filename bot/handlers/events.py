@@ -4,23 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import App
 
 from bot.answering import answer_event
-from bot.deps import Bot
+from core.services import Services
+from core.slack.interaction import acknowledge
 
 
-def _ack(ack: Ack) -> None:
-    ack()
-
-
-def register(app: App, bot: Bot) -> None:
+def register(app: App, services: Services) -> None:
     def on_mention(body: dict[str, Any]) -> None:
-        answer_event(bot, body, mentioned=True)
+        answer_event(services, body, mentioned=True)
 
     def on_message(body: dict[str, Any]) -> None:
-        answer_event(bot, body, mentioned=False)
+        answer_event(services, body, mentioned=False)
 
     # Slack wants its 200 within 3 s; the search and the reply happen in the lazy listener.
-    app.event("app_mention")(ack=_ack, lazy=[on_mention])
-    app.event("message")(ack=_ack, lazy=[on_message])
+    app.event("app_mention")(ack=acknowledge, lazy=[on_mention])
+    app.event("message")(ack=acknowledge, lazy=[on_message])

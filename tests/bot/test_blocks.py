@@ -9,7 +9,8 @@ import pytest
 
 from bot import blocks
 from bot.blocks import Candidate
-from bot.payloads import ActionId, AnswerRef, BadPayload
+from bot.payloads import AnswerRef, BadPayload
+from core.slack.ids import ActionId
 from tests.bot.conftest import button, card_text
 from tests.bot.kb import EXPORT_EN, PASSWORD
 from tests.slack_stub import check_blocks

@@ -10,7 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.models import Escalation, Feedback, Question
-from bot.payloads import ActionId, AnswerRef
+from bot.payloads import AnswerRef
+from core.slack.ids import ActionId
 from retrieval.models import Decision, SearchResult, Visibility
 from retrieval.service import Retriever
 from tests.bot.conftest import (

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.models import Question
-from bot.payloads import ActionId
+from core.slack.ids import ActionId
 from tests.bot.conftest import COMMUNITY, CUSTOMER, STAFF, Harness, button, card_text, posted
 
 

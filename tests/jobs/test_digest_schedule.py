@@ -1,9 +1,9 @@
-"""The weekly digests on the alert scheduler: when they run, and only on the leader replica."""
+"""The weekly digests on the scheduler: when they run, only on the leader replica, and what a
+failing one leaves behind (a log line and an error in /metrics, the scheduler going on)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -11,27 +11,26 @@ from slack_sdk import WebClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from banso.services import Services
-from banso.settings import Settings
-from jobs.alerts.scheduler import build_scheduler
-from jobs.kpis.scheduled import run_weekly
-from tests.jobs.test_digest import seed_book
+from core.metrics import JOB_RUNS
+from core.services import Services
+from core.settings import Settings
+from jobs.scheduler import build_scheduler
+from tests.cs.kpis.test_digest import seed_book
+from tests.services import services_for
 from tests.slack_stub import SlackStub
 
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)  # a Wednesday
 
 
-def services_for(settings: Settings, engine: Engine, session_factory: sessionmaker[Session],
-                 stub: SlackStub) -> Services:
-    return Services(settings=settings, engine=engine, session_factory=session_factory,
-                    retriever=None,  # type: ignore[arg-type]  # digests never search
-                    slack=WebClient(token="xoxb-test", base_url=stub.url), now=lambda: NOW)
+def _services(settings: Settings, engine: Engine, stub: SlackStub) -> Services:
+    return services_for(settings, engine, slack=WebClient(token="xoxb-test", base_url=stub.url),
+                        now=lambda: NOW)
 
 
 def test_digests_are_scheduled_weekly_on_monday_morning_local_time(
-    settings: Settings, engine: Engine, session_factory: sessionmaker[Session], stub: SlackStub
+    settings: Settings, engine: Engine, stub: SlackStub
 ) -> None:
-    scheduler = build_scheduler(settings, services_for(settings, engine, session_factory, stub))
+    scheduler = build_scheduler(_services(settings, engine, stub))
     jobs = {job.id: job for job in scheduler.scheduler.get_jobs()}
     for name in ("cs_digest", "curation_digest"):
         fire = jobs[name].trigger.get_next_fire_time(None, NOW)
@@ -40,36 +39,36 @@ def test_digests_are_scheduled_weekly_on_monday_morning_local_time(
         assert jobs[name].max_instances == 1 and jobs[name].coalesce is True
 
 
-def test_empty_cron_schedules_no_digest(
-    settings: Settings, engine: Engine, session_factory: sessionmaker[Session], stub: SlackStub
-) -> None:
+def test_empty_cron_schedules_no_digest(settings: Settings, engine: Engine,
+                                        stub: SlackStub) -> None:
     settings = settings.model_copy(update={"digest_cron": ""})
-    scheduler = build_scheduler(settings, services_for(settings, engine, session_factory, stub))
-    assert {"cs_digest", "curation_digest"}.isdisjoint(j.id for j in scheduler.scheduler.get_jobs())
+    scheduler = build_scheduler(_services(settings, engine, stub))
+    assert {"cs_digest", "curation_digest"}.isdisjoint(scheduler.scheduled)
 
 
 def test_only_the_leader_replica_sends_the_digest(
     settings: Settings, engine: Engine, session_factory: sessionmaker[Session], stub: SlackStub
 ) -> None:
     seed_book(session_factory)
-    settings = settings.model_copy(update={"csm_channel": "CCSM"})
-    services = services_for(settings, engine, session_factory, stub)
-    one, two = build_scheduler(settings, services), build_scheduler(settings, services)
-    sent = run_weekly("cs_digest", one, settings, services, NOW)
-    skipped = run_weekly("cs_digest", two, settings, services, NOW + timedelta(seconds=5))
-    assert sent is not None and sent.sent and skipped is None
+    services = _services(settings.model_copy(update={"csm_channel": "CCSM"}), engine, stub)
+    one, two = build_scheduler(services), build_scheduler(services)
+    sent = one.run("cs_digest", NOW)
+    skipped = two.run("cs_digest", NOW + timedelta(seconds=5))
+    assert sent is not None and sent.outcome == "ok" and skipped is None
     assert len(stub.calls_to("chat.postMessage")) == 1
 
 
-def test_a_failing_digest_is_logged_and_the_scheduler_carries_on(
+def test_a_failing_digest_is_logged_counted_and_the_scheduler_carries_on(
     settings: Settings, engine: Engine, session_factory: sessionmaker[Session], stub: SlackStub,
-    tmp_path: Path, caplog: pytest.LogCaptureFixture,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    broken = tmp_path / "rules.yaml"
-    broken.write_text("health: [not, a, mapping\n", encoding="utf-8")
-    settings = settings.model_copy(update={"csm_channel": "CCSM", "rules_file": broken})
-    services = services_for(settings, engine, session_factory, stub)
-    scheduler = build_scheduler(settings.model_copy(update={"rules_file": None}), services)
-    assert run_weekly("cs_digest", scheduler, settings, services, NOW) is None
-    assert "weekly digest failed" in caplog.text and "not valid YAML" in caplog.text
-    assert stub.calls_to("chat.postMessage") == []
+    seed_book(session_factory)
+    services = _services(settings.model_copy(update={"csm_channel": "CCSM"}), engine, stub)
+    scheduler = build_scheduler(services)
+    errors = JOB_RUNS.labels("cs_digest", "error")
+    before = errors._value.get()
+    stub.fail_next("chat.postMessage", status=500, times=5)
+    assert scheduler.run("cs_digest", NOW) is None
+    assert "scheduled job failed" in caplog.text
+    assert errors._value.get() == before + 1
+    assert scheduler.run("curation_digest", NOW) is not None  # the next job still runs

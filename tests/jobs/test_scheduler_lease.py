@@ -6,17 +6,16 @@ import threading
 from datetime import datetime, timedelta
 
 import pytest
+from pydantic import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
-from banso.services import Services
-from banso.settings import Settings
-from jobs.alerts.scheduled import JobContext, JobsConfig
-from jobs.alerts.scheduler import LeaderLease, LeaderScheduler, build_scheduler, next_runs
-from jobs.rules.config import RulesConfigError, load_rules
-from tests.jobs.alerts_support import (
+from core.rules_config import JobsConfig, RulesConfigError, load_rules
+from core.settings import Settings
+from jobs.lease import LeaderLease
+from jobs.scheduler import LeaderScheduler, build_scheduler, next_runs
+from tests.cs.alerts_support import (
     NOW,
     Clock,
-    NoSearch,
     account_row,
     alerts,
     client_for,
@@ -80,8 +79,8 @@ def test_replicas_racing_for_a_fresh_lease_get_exactly_one_leader(
 
 def _scheduler(settings: Settings, factory: sessionmaker[Session], holder: str,
                client: object = None) -> LeaderScheduler:
-    ctx = job_context(settings, factory, client)  # type: ignore[arg-type]
-    return LeaderScheduler(ctx, LeaderLease(factory, holder), Clock())
+    services = job_context(settings, factory, client, now=Clock())  # type: ignore[arg-type]
+    return LeaderScheduler(services, LeaderLease(factory, holder))
 
 
 def test_only_the_leader_runs_a_job_and_the_alert_is_posted_once(
@@ -108,7 +107,8 @@ def test_jobs_have_fixed_ids_never_overlap_and_coalesce_missed_runs(
 
     jobs = {job.id: job for job in scheduler.scheduler.get_jobs()}
 
-    assert {"at_risk", "contact_changes", "renewals", "digest", "deliver"} <= set(jobs)
+    assert {"at_risk", "contact_changes", "renewals", "digest", "deliver", "cs_digest",
+            "housekeeping"} <= set(jobs)
     for job in jobs.values():
         assert job.max_instances == 1 and job.coalesce is True
         assert job.misfire_grace_time == 3600
@@ -118,10 +118,7 @@ def test_scheduler_starts_and_stops_cleanly_and_releases_its_lease(
     alert_settings: Settings, engine: object, session_factory: sessionmaker[Session],
 ) -> None:
     clock = Clock()
-    services = Services(settings=alert_settings, engine=engine,  # type: ignore[arg-type]
-                        session_factory=session_factory,
-                        retriever=NoSearch(), slack=None, now=clock)  # type: ignore[arg-type]
-    first = build_scheduler(alert_settings, services)
+    first = build_scheduler(job_context(alert_settings, session_factory, None, now=clock))
     first.start()
     try:
         assert first.is_leader and first.scheduler.running
@@ -134,23 +131,19 @@ def test_scheduler_starts_and_stops_cleanly_and_releases_its_lease(
 def test_next_run_times_are_in_the_configured_time_zone(
     alert_settings: Settings, session_factory: sessionmaker[Session],
 ) -> None:
-    ctx = job_context(alert_settings, session_factory, None)
+    services = job_context(alert_settings, session_factory, None)
 
-    runs = {name: at for name, _cron, at in next_runs(ctx, NOW)}  # Wed 10:00 JST
+    runs = {job.name: at for job, _cron, at in next_runs(services, NOW)}  # Wed 10:00 JST
 
     assert runs["at_risk"] == datetime.fromisoformat("2026-11-26T09:00:00+09:00")
     assert runs["expansion"] == datetime.fromisoformat("2026-11-30T10:00:00+09:00")
 
 
 def test_a_schedule_with_a_bad_cron_or_unknown_job_is_a_clear_error(tmp_path: object) -> None:
-    rules = load_rules()
-    bad_cron = dict(rules.jobs, schedules={"at_risk": "every morning"})
-    unknown = dict(rules.jobs, schedules={"at_rsik": "0 9 * * *"})
-
-    with pytest.raises(ValueError, match="at_risk: bad cron"):
-        JobsConfig.model_validate(bad_cron)
-    with pytest.raises(ValueError, match="unknown job 'at_rsik'"):
-        JobsConfig.model_validate(unknown)
+    with pytest.raises(ValidationError, match=r"schedules.at_risk\n.*bad cron 'every morning'"):
+        JobsConfig.model_validate({"schedules": {"at_risk": "every morning"}})
+    with pytest.raises(ValidationError, match=r"schedules.at_rsik\n.*Extra inputs are not"):
+        JobsConfig.model_validate({"schedules": {"at_rsik": "0 9 * * *"}})
 
 
 def test_schedules_come_from_the_rules_file(
@@ -163,12 +156,11 @@ def test_schedules_come_from_the_rules_file(
                         encoding="utf-8")
     settings = alert_settings.model_copy(update={"rules_file": override})
 
-    ctx = JobContext.build(settings, session_factory, None)
+    services = job_context(settings, session_factory, None)
 
-    assert ctx.config.schedules["at_risk"] == "15 8 * * *"
-    assert ctx.config.schedules["renewals"] == "0 9 * * mon-fri"  # other keys keep defaults
-    scheduled = {job.id for job in LeaderScheduler(ctx, LeaderLease(session_factory, "a"),
-                                                   Clock()).scheduler.get_jobs()}
+    assert services.rules.jobs.schedules.at_risk == "15 8 * * *"
+    assert services.rules.jobs.schedules.renewals == "0 9 * * mon-fri"  # others keep defaults
+    scheduled = LeaderScheduler(services, LeaderLease(session_factory, "a")).scheduled
     assert "at_risk" in scheduled and "expansion" not in scheduled
     with pytest.raises(RulesConfigError):
         override.write_text("jobs: [", encoding="utf-8")
@@ -183,14 +175,12 @@ def test_daily_housekeeping_forgets_old_slack_event_ids_only_on_the_leader(
 
     assert claim_message(session_factory, "C1", "1.000001", NOW - timedelta(days=10))
     assert claim_message(session_factory, "C1", "2.000001", NOW - timedelta(hours=1))
-    services = Services(settings=alert_settings, engine=None,  # type: ignore[arg-type]
-                        session_factory=session_factory,
-                        retriever=NoSearch(),  # type: ignore[arg-type]
-                        slack=None, now=Clock(NOW))
-    leader, follower = build_scheduler(alert_settings, services), _scheduler(
-        alert_settings, session_factory, "replica-b")
+    leader = build_scheduler(job_context(alert_settings, session_factory, None, now=Clock(NOW)))
+    follower = _scheduler(alert_settings, session_factory, "replica-b")
 
-    assert "housekeeping" in {job.id for job in leader.scheduler.get_jobs()}
-    assert leader.housekeeping(NOW) == 1 and follower.housekeeping(NOW) == 0
+    assert "housekeeping" in leader.scheduled
+    done = leader.run("housekeeping", NOW)
+    assert done is not None and done.summary() == "housekeeping: 1 Slack event id forgotten"
+    assert follower.run("housekeeping", NOW) is None
     with session_factory() as session:
         assert [row.ts for row in session.query(SlackEventSeen)] == ["2.000001"]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from banso.cli import app
+from banso.cli.app import app
 from tests.retrieval.conftest import FAQ_JA, INTERNAL
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from banso.cli import app
+from banso.cli.app import app
 from retrieval.documents import load_knowledge
 from retrieval.lint import lint, lint_paths
 from retrieval.models import Kind, Visibility

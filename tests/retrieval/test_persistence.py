@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
-from banso.settings import Settings
 from retrieval import fields
 from retrieval.documents import LoadReport, load_knowledge
+from retrieval.embedders import Embedder
 from retrieval.models import Decision, Entry, Visibility
 from retrieval.service import Retriever, build_retriever
 from retrieval.store import KnowledgeSource
@@ -16,13 +17,18 @@ from tests.retrieval.conftest import FAQ_EN, FAQ_JA, INTERNAL, CountingEmbedder,
 ALL = FAQ_JA + FAQ_EN + INTERNAL
 
 
-def make_settings(tmp_path: Path, knowledge: Path) -> Settings:
-    return Settings(
-        data_dir=tmp_path / "var",
-        knowledge_dir=knowledge,
-        watch_knowledge=False,
-        scheduler_enabled=False,
-    )
+@dataclass(frozen=True)
+class Folders:
+    knowledge_dir: Path
+    index_dir: Path
+
+
+def make_settings(tmp_path: Path, knowledge: Path) -> Folders:
+    return Folders(knowledge_dir=knowledge, index_dir=tmp_path / "var" / "index")
+
+
+def build(folders: Folders, embedder: Embedder) -> Retriever:
+    return build_retriever(folders.knowledge_dir, folders.index_dir, embedder)
 
 
 def ranking(retriever: Retriever, query: str, visibility: Visibility) -> list[tuple[str, float]]:
@@ -36,12 +42,12 @@ def test_restart_loads_saved_index_without_embedding_any_passage(
     tmp_path: Path, knowledge: Path, counting: CountingEmbedder
 ) -> None:
     settings = make_settings(tmp_path, knowledge)
-    first = build_retriever(settings, embedder=counting)
+    first = build(settings, counting)
     assert len(counting.passages) == len(ALL)  # one answer vector per entry
     before = {q: ranking(first, q, Visibility.INTERNAL) for q in QUERIES}
 
     counting.reset()
-    second = build_retriever(settings, embedder=counting)
+    second = build(settings, counting)
     assert counting.passages == []
     assert counting.queries == []  # question rows came from disk too
     assert {q: ranking(second, q, Visibility.INTERNAL) for q in QUERIES} == before
@@ -52,7 +58,7 @@ def test_saved_index_is_plain_files_without_pickle(
     tmp_path: Path, knowledge: Path, counting: CountingEmbedder
 ) -> None:
     settings = make_settings(tmp_path, knowledge)
-    build_retriever(settings, embedder=counting)
+    build(settings, counting)
     files = [p for p in settings.index_dir.rglob("*") if p.is_file()]
     assert {p.suffix for p in files} <= {".json", ".npy", ".faiss", ".txt", ""}
     assert not any(b"\x80\x04\x95" in p.read_bytes()[:64] for p in files)  # pickle protocol 4
@@ -61,7 +67,7 @@ def test_saved_index_is_plain_files_without_pickle(
 def test_editing_one_answer_re_embeds_only_that_answer(
     tmp_path: Path, knowledge: Path, counting: CountingEmbedder
 ) -> None:
-    retriever = build_retriever(make_settings(tmp_path, knowledge), embedder=counting)
+    retriever = build(make_settings(tmp_path, knowledge), counting)
     counting.reset()
     edited = Entry(id="sodai-gomi", title=FAQ_JA[1].title,
                    body="粗大ごみは予約センターに電話で申し込み、手数料券を貼って出します。")
@@ -77,7 +83,7 @@ def test_editing_one_answer_re_embeds_only_that_answer(
 def test_editing_a_title_re_embeds_that_title_and_answer_only(
     tmp_path: Path, knowledge: Path, counting: CountingEmbedder
 ) -> None:
-    retriever = build_retriever(make_settings(tmp_path, knowledge), embedder=counting)
+    retriever = build(make_settings(tmp_path, knowledge), counting)
     counting.reset()
     edited = Entry(id="juminhyo", title="住民票の写しをコンビニで取るには？", body=FAQ_JA[2].body)
     write_entry(knowledge, edited)
@@ -106,7 +112,7 @@ def test_reload_without_changes_is_a_no_op(
 def test_reload_picks_up_new_and_deleted_files(
     tmp_path: Path, knowledge: Path, counting: CountingEmbedder
 ) -> None:
-    retriever = build_retriever(make_settings(tmp_path, knowledge), embedder=counting)
+    retriever = build(make_settings(tmp_path, knowledge), counting)
     new = Entry(id="bike-parking", title="駐輪場の定期利用の申し込み方法は？",
                 body="駅前駐輪場の定期利用は管理事務所で申し込みます。")
     write_entry(knowledge, new)
@@ -122,7 +128,7 @@ def test_reload_picks_up_new_and_deleted_files(
 def test_broken_file_keeps_its_last_good_version_and_the_rest_updates(
     tmp_path: Path, knowledge: Path, counting: CountingEmbedder
 ) -> None:
-    retriever = build_retriever(make_settings(tmp_path, knowledge), embedder=counting)
+    retriever = build(make_settings(tmp_path, knowledge), counting)
     (knowledge / "faq" / "password.md").write_text(
         "---\nid: password\nvisibility: public\ntitle: [unclosed\n---\nx\n", "utf-8"
     )
@@ -142,7 +148,7 @@ def test_broken_file_keeps_its_last_good_version_and_the_rest_updates(
 def test_broken_edit_that_may_make_an_entry_internal_keeps_it_from_public_search(
     tmp_path: Path, knowledge: Path, counting: CountingEmbedder
 ) -> None:
-    retriever = build_retriever(make_settings(tmp_path, knowledge), embedder=counting)
+    retriever = build(make_settings(tmp_path, knowledge), counting)
     (knowledge / "faq" / "password.md").write_text(
         "---\nid: password\nvisibility: internal\ntitle: [unclosed\n---\nx\n", "utf-8"
     )
@@ -157,7 +163,7 @@ def test_broken_file_at_first_start_is_skipped_and_the_rest_serves(
     tmp_path: Path, knowledge: Path, counting: CountingEmbedder
 ) -> None:
     (knowledge / "faq" / "password.md").write_text("---\nid: [oops\n---\n", "utf-8")
-    retriever = build_retriever(make_settings(tmp_path, knowledge), embedder=counting)
+    retriever = build(make_settings(tmp_path, knowledge), counting)
     ids = {e.id for e in retriever.entries}
     assert "password" not in ids and "koseki" in ids
     assert retriever.search("粗大ごみ", Visibility.PUBLIC, k=1).hits[0].entry.id == "sodai-gomi"
@@ -167,11 +173,11 @@ def test_unreadable_saved_index_is_rebuilt(
     tmp_path: Path, knowledge: Path, counting: CountingEmbedder
 ) -> None:
     settings = make_settings(tmp_path, knowledge)
-    build_retriever(settings, embedder=counting)
+    build(settings, counting)
     for manifest in settings.index_dir.rglob("manifest.json"):
         manifest.write_text("{not json", "utf-8")
     counting.reset()
-    retriever = build_retriever(settings, embedder=counting)
+    retriever = build(settings, counting)
     assert len(retriever.entries) == len(ALL)
     assert counting.passages == []  # rebuilt from the embedding cache, not the model
 
@@ -180,7 +186,7 @@ def test_index_built_with_another_model_is_not_used(
     tmp_path: Path, knowledge: Path, counting: CountingEmbedder
 ) -> None:
     settings = make_settings(tmp_path, knowledge)
-    build_retriever(settings, embedder=counting)
+    build(settings, counting)
 
     class OtherModel(CountingEmbedder):
         @property
@@ -188,14 +194,14 @@ def test_index_built_with_another_model_is_not_used(
             return "another-model"
 
     other = OtherModel(counting._inner)
-    build_retriever(settings, embedder=other)
+    build(settings, other)
     assert len(other.passages) == len(ALL)  # nothing reused across models
 
 
 def test_missing_knowledge_folder_serves_an_empty_index(
     tmp_path: Path, counting: CountingEmbedder
 ) -> None:
-    retriever = build_retriever(make_settings(tmp_path, tmp_path / "nowhere"), embedder=counting)
+    retriever = build(make_settings(tmp_path, tmp_path / "nowhere"), counting)
     result = retriever.search("パスワード", Visibility.PUBLIC)
     assert result.hits == [] and result.decision == Decision.ABSTAIN
 
@@ -237,7 +243,7 @@ def test_failed_rebuild_keeps_the_previous_index_serving(
 def test_searches_during_a_reload_see_the_old_or_the_new_index(
     tmp_path: Path, knowledge: Path, counting: CountingEmbedder
 ) -> None:
-    retriever = build_retriever(make_settings(tmp_path, knowledge), embedder=counting)
+    retriever = build(make_settings(tmp_path, knowledge), counting)
     old_ids = {e.id for e in retriever.entries}
     write_entry(knowledge, Entry(id="bike-parking", title="駐輪場の申し込み", body="事務所で。"))
     seen: list[set[str]] = []
@@ -277,10 +283,10 @@ def test_broken_files_are_reported_after_reload_and_after_restart(
     tmp_path: Path, knowledge: Path, counting: CountingEmbedder
 ) -> None:
     settings = make_settings(tmp_path, knowledge)
-    retriever = build_retriever(settings, embedder=counting)
+    retriever = build(settings, counting)
     assert retriever.broken_files == []
     (knowledge / "faq" / "never-good.md").write_text("no front matter at all\n", "utf-8")
     retriever.reload_if_changed()
     assert [p.split(":")[0].endswith("never-good.md") for p in retriever.broken_files] == [True]
-    restarted = build_retriever(settings, embedder=counting)
+    restarted = build(settings, counting)
     assert restarted.broken_files == retriever.broken_files

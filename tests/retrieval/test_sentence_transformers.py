@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from banso.settings import Settings
+from banso.knowledge import embedder_of
+from core.settings import Settings
 from retrieval.embedders import (
     EmbedderError,
     SentenceTransformerEmbedder,
     known_prefixes,
-    make_embedder,
 )
 from retrieval.models import Visibility
 from retrieval.service import Retriever
@@ -49,7 +49,7 @@ def test_english_search_ranks_its_entry_first(minilm: SentenceTransformerEmbedde
 
 def test_settings_pick_the_model_and_prefixes(minilm: SentenceTransformerEmbedder) -> None:
     path = str(minilm._model_name)
-    embedder = make_embedder(Settings(embedder=path, embedder_query_prefix="q> "))
+    embedder = embedder_of(Settings(embedder=path, embedder_query_prefix="q> "))
     assert isinstance(embedder, SentenceTransformerEmbedder)
     assert "q=q> " in embedder.name and embedder.name != minilm.name  # prefixes key the cache
 

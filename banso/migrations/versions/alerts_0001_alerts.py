@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import banso.db
+import core.db
 
 revision = "alerts_0001"
 down_revision = None
@@ -19,7 +19,7 @@ depends_on = "jobs_0001"  # alerts.account_id references accounts.id
 
 
 def _utc(name: str, nullable: bool = True) -> sa.Column[object]:
-    return sa.Column(name, banso.db.UtcDateTime(), nullable=nullable)
+    return sa.Column(name, core.db.UtcDateTime(), nullable=nullable)
 
 
 def upgrade() -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import banso.db
+import core.db
 
 revision = "bot_0001"
 down_revision = None
@@ -41,7 +41,7 @@ def upgrade() -> None:
         sa.Column("decision", sa.String(16), nullable=False),
         sa.Column("top_entry_id", sa.String(200), nullable=True),
         sa.Column("candidates", sa.JSON(), nullable=False),
-        sa.Column("created_at", banso.db.UtcDateTime(), nullable=False),
+        sa.Column("created_at", core.db.UtcDateTime(), nullable=False),
     )
     op.create_index("ix_bot_questions_thread", "bot_questions", ["channel", "thread_ts"])
     op.create_index(
@@ -55,7 +55,7 @@ def upgrade() -> None:
         sa.Column("user", sa.String(64), nullable=False),
         sa.Column("helpful", sa.Boolean(), nullable=False),
         sa.Column("entry_id", sa.String(200), nullable=True),
-        sa.Column("updated_at", banso.db.UtcDateTime(), nullable=False),
+        sa.Column("updated_at", core.db.UtcDateTime(), nullable=False),
         sa.UniqueConstraint("question_id", "user", name="uq_bot_feedback_question_user"),
     )
     op.create_index("ix_bot_feedback_question_id", "bot_feedback", ["question_id"])
@@ -67,7 +67,7 @@ def upgrade() -> None:
         sa.Column("requested_by", sa.String(64), nullable=False),
         sa.Column("support_channel", sa.String(32), nullable=False),
         sa.Column("support_ts", sa.String(32), nullable=True),
-        sa.Column("created_at", banso.db.UtcDateTime(), nullable=False),
+        sa.Column("created_at", core.db.UtcDateTime(), nullable=False),
         sa.UniqueConstraint("question_id", name="uq_bot_escalations_question"),
     )
 
@@ -77,7 +77,7 @@ def upgrade() -> None:
         sa.Column("channel", sa.String(32), nullable=False),
         sa.Column("ts", sa.String(32), nullable=False),
         sa.Column("event_id", sa.String(64), nullable=True),
-        sa.Column("seen_at", banso.db.UtcDateTime(), nullable=False),
+        sa.Column("seen_at", core.db.UtcDateTime(), nullable=False),
         sa.UniqueConstraint("channel", "ts", name="uq_bot_slack_events_seen"),
     )
     op.create_index(

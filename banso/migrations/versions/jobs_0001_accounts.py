@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import banso.db
+import core.db
 
 revision = "jobs_0001"
 down_revision = None
@@ -43,8 +43,8 @@ def upgrade() -> None:
         sa.Column("churn_date", sa.Date(), nullable=True),
         sa.Column("churn_reason", sa.Text(), nullable=True),
         sa.Column("renewed_at", sa.Date(), nullable=True),
-        sa.Column("created_at", banso.db.UtcDateTime(), nullable=False),
-        sa.Column("updated_at", banso.db.UtcDateTime(), nullable=False),
+        sa.Column("created_at", core.db.UtcDateTime(), nullable=False),
+        sa.Column("updated_at", core.db.UtcDateTime(), nullable=False),
     )
     op.create_index("ix_accounts_status_id", "accounts", ["status", "id"])
     op.create_index("ix_accounts_owner_user_id", "accounts", ["owner_user_id"])
@@ -58,8 +58,8 @@ def upgrade() -> None:
         sa.Column("email", sa.String(320), nullable=False),
         sa.Column("title", sa.String(200), nullable=True),
         sa.Column("is_primary", sa.Boolean(), nullable=False),
-        sa.Column("created_at", banso.db.UtcDateTime(), nullable=False),
-        sa.Column("updated_at", banso.db.UtcDateTime(), nullable=False),
+        sa.Column("created_at", core.db.UtcDateTime(), nullable=False),
+        sa.Column("updated_at", core.db.UtcDateTime(), nullable=False),
         sa.UniqueConstraint("account_id", "email", name="uq_contacts_account_email"),
     )
     op.create_index(
@@ -75,7 +75,7 @@ def upgrade() -> None:
         sa.Column("previous_email", sa.String(320), nullable=True),
         sa.Column("new_name", sa.String(200), nullable=False),
         sa.Column("new_email", sa.String(320), nullable=False),
-        sa.Column("changed_at", banso.db.UtcDateTime(), nullable=False),
+        sa.Column("changed_at", core.db.UtcDateTime(), nullable=False),
         sa.Column("moved_to", sa.String(200), nullable=True),
     )
     op.create_index(
@@ -87,7 +87,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
         _account_fk(),
         sa.Column("day", sa.Date(), nullable=False),
-        sa.Column("last_login_at", banso.db.UtcDateTime(), nullable=True),
+        sa.Column("last_login_at", core.db.UtcDateTime(), nullable=True),
         sa.Column("active_users", sa.Integer(), nullable=False),
         sa.Column("seats", sa.Integer(), nullable=False),
         sa.Column("setup_progress", sa.Integer(), nullable=False),
@@ -100,11 +100,11 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
         _account_fk(),
         sa.Column("kind", sa.String(16), nullable=False),
-        sa.Column("at", banso.db.UtcDateTime(), nullable=False),
+        sa.Column("at", core.db.UtcDateTime(), nullable=False),
         sa.Column("user_id", sa.String(32), nullable=True),
         sa.Column("note", sa.Text(), nullable=True),
         sa.Column("alert_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", banso.db.UtcDateTime(), nullable=False),
+        sa.Column("created_at", core.db.UtcDateTime(), nullable=False),
     )
     op.create_index("ix_touchpoints_account_kind_at", "touchpoints", ["account_id", "kind", "at"])
 
@@ -117,7 +117,7 @@ def upgrade() -> None:
         sa.Column("mrr_after", sa.BigInteger(), nullable=False),
         sa.Column("currency", sa.String(3), nullable=False),
         sa.Column("reason", sa.String(16), nullable=False),
-        sa.Column("created_at", banso.db.UtcDateTime(), nullable=False),
+        sa.Column("created_at", core.db.UtcDateTime(), nullable=False),
     )
     op.create_index("ix_mrr_changes_effective_on", "mrr_changes", ["effective_on"])
     op.create_index(

@@ -1,0 +1,39 @@
+"""What every `banso` command shares: settings and services that, when wrong, end the command
+with one line on stderr and exit 2 (never a traceback for a configuration mistake)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, NoReturn
+
+import typer
+
+from core.rules_config import RulesConfigError
+from core.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:  # the runtime loads the database, Slack and retrieval libraries
+    from core.services import Services
+
+
+def settings_or_exit(**overrides: object) -> Settings:
+    """The settings, with the given non-None overrides; a bad value prints why and exits 2."""
+    try:
+        return load_settings(**{k: v for k, v in overrides.items() if v is not None})
+    except SettingsError as exc:
+        fail(str(exc))
+
+
+def services_or_exit(settings: Settings | None = None, *, search: bool = False,
+                     slack: bool = True) -> Services:
+    """`Services` for a command: the index only where it searches, Slack unless told not."""
+    from banso.runtime import build_services
+
+    settings = settings or settings_or_exit()
+    try:
+        return build_services(settings, search=search, slack=slack)
+    except RulesConfigError as exc:
+        fail(str(exc))
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    typer.echo(message, err=True)
+    raise typer.Exit(code)

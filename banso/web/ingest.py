@@ -1,0 +1,88 @@
+"""Ingest API: POST /api/accounts, /api/contacts, /api/usage with {"rows": [...]}.
+
+Each row is validated on its own (the same models as the CSV import), so one bad row is listed
+in `errors` with its index and the rest are stored: 200. Only a body that is not
+{"rows": [object, ...]} is a 422. New contact changes are alerted at once after the commit
+(jobs.alert_jobs.alert_contact_changes), as the CSV import does.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from banso.web.deps import ServicesDep, SessionDep, require_api_token
+from core.services import Services
+from cs.accounts.importer import KINDS
+from cs.accounts.schemas import ImportResult
+from jobs.alert_jobs import alert_contact_changes
+
+MAX_ROWS = 50_000
+
+router = APIRouter(prefix="/api", tags=["ingest"], dependencies=[Depends(require_api_token)])
+
+
+class IngestRequest(BaseModel):
+    rows: Annotated[list[dict[str, Any]], Field(max_length=MAX_ROWS)]
+
+
+class RowErrorOut(BaseModel):
+    index: int  # 0-based position in `rows`
+    reason: str
+
+
+class IngestResponse(BaseModel):
+    kind: str
+    inserted: int
+    updated: int
+    unchanged: int
+    rejected: int
+    errors: list[RowErrorOut]
+    contact_changes: list[int]  # ContactChange ids created by this call
+
+    @classmethod
+    def of(cls, result: ImportResult) -> IngestResponse:
+        return cls(
+            kind=result.kind, inserted=result.inserted, updated=result.updated,
+            unchanged=result.unchanged, rejected=result.rejected,
+            errors=[RowErrorOut(index=e.index, reason=e.reason) for e in result.errors],
+            contact_changes=result.contact_changes,
+        )
+
+
+def _ingest(kind: str, body: IngestRequest, services: Services, session: Session) -> IngestResponse:
+    _, importer = KINDS[kind]
+    result = importer(session, body.rows, services.now(), tz=services.timezone)
+    session.commit()
+    if result.contact_changes:
+        alert_contact_changes(services, result.contact_changes, services.now())
+    return IngestResponse.of(result)
+
+
+Rows = Annotated[IngestRequest, Body(examples=[{"rows": [{"id": "C001", "name": "株式会社サンプル",
+                                                         "mrr": 120000,
+                                                         "contract_start": "2025-04-01"}]}])]
+
+
+# Plain `def` routes: the import is blocking database work, so FastAPI runs it in a thread.
+@router.post("/accounts")
+def post_accounts(body: Rows, services: ServicesDep, session: SessionDep) -> IngestResponse:
+    """Upsert accounts (columns as in docs/import.md)."""
+    return _ingest("accounts", body, services, session)
+
+
+@router.post("/contacts")
+def post_contacts(
+    body: IngestRequest, services: ServicesDep, session: SessionDep
+) -> IngestResponse:
+    """Upsert contacts; a new primary contact records a contact change."""
+    return _ingest("contacts", body, services, session)
+
+
+@router.post("/usage")
+def post_usage(body: IngestRequest, services: ServicesDep, session: SessionDep) -> IngestResponse:
+    """Upsert daily usage snapshots keyed by (account_id, day)."""
+    return _ingest("usage", body, services, session)

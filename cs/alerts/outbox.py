@@ -1,0 +1,284 @@
+"""The outbox worker: claims pending messages atomically, sends them once, retries with backoff.
+
+Claiming is one conditional UPDATE (`status` still claimable) over ids picked with
+`FOR UPDATE SKIP LOCKED` on PostgreSQL (SQLite serialises writers, so the plain UPDATE is
+already atomic there): two replicas never claim the same row. A row whose worker died mid-send
+becomes claimable again after `CLAIM_SECONDS`.
+
+Slack not configured (no client): rows are marked `held` with the reason and logged, never
+dropped. Once a worker runs with a Slack client it sends held rows too, rendered from the
+alert as it is then (a card resolved meanwhile is posted resolved, so nobody acts on it).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.db import session_scope
+from core.i18n import Lang, t
+from core.metrics import ALERTS_POSTED
+from cs.alerts import blocks
+from cs.alerts.models import Alert, Delivery, OutboxMessage, OutboxOp, OutboxStatus
+
+log = logging.getLogger(__name__)
+
+CLAIM_SECONDS = 300
+MAX_ATTEMPTS = 8
+BASE_BACKOFF_SECONDS = 30
+MAX_BACKOFF_SECONDS = 3600
+NOT_CONFIGURED = "Slack not configured (no SLACK_BOT_TOKEN): held until it is"
+
+
+def backoff(attempts: int) -> timedelta:
+    """30 s, 1 min, 2 min, … capped at an hour: rides out Slack outages without hammering."""
+    return timedelta(seconds=min(BASE_BACKOFF_SECONDS * 2 ** max(attempts - 1, 0),
+                                 MAX_BACKOFF_SECONDS))
+
+
+@dataclass
+class DeliveryReport:
+    sent: list[int] = field(default_factory=list)
+    retrying: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+    held: list[int] = field(default_factory=list)
+    skipped: list[int] = field(default_factory=list)
+    hold_reason: str | None = None
+
+    def merge(self, other: DeliveryReport) -> None:
+        self.sent += other.sent
+        self.retrying += other.retrying
+        self.failed += other.failed
+        self.held += other.held
+        self.skipped += other.skipped
+        self.hold_reason = other.hold_reason or self.hold_reason
+
+
+class _Defer(Exception):
+    """Not yet: the card this thread line belongs to is not posted yet."""
+
+
+class _Skip(Exception):
+    """Nothing to send any more (e.g. an update of a card that was never posted)."""
+
+
+class _Hold(Exception):
+    """Cannot be sent until the operator configures something (the reason is the message)."""
+
+
+@dataclass(frozen=True)
+class Outbox:
+    """The worker: `deliver(now)` sends what is due. `client` None = Slack not configured."""
+
+    session_factory: sessionmaker[Session]
+    client: WebClient | None
+    lang: Lang = "ja"
+    worker_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+
+    def deliver(
+        self, now: datetime, limit: int = 100, alert_id: int | None = None
+    ) -> DeliveryReport:
+        report = DeliveryReport()
+        token = f"{self.worker_id}:{uuid.uuid4().hex[:8]}"
+        claimed = self.claim(now, limit, alert_id, token=token)
+        if self.client is None:
+            self._hold_all(claimed, token, report)
+        for row_id in claimed if self.client is not None else ():
+            self._deliver_one(row_id, token, now, report)
+        if report.held:
+            log.warning("alert messages held", extra={"count": len(report.held),
+                                                      "reason": report.hold_reason})
+        return report
+
+    def deliver_all(self, now: datetime, batch: int = 100) -> DeliveryReport:
+        """Deliver batch after batch until nothing due is left (retries wait for their time)."""
+        total = DeliveryReport()
+        while True:
+            report = self.deliver(now, limit=batch)
+            total.merge(report)
+            if not (report.sent or report.held or report.skipped or report.failed):
+                return total
+
+    def claim(self, now: datetime, limit: int, alert_id: int | None = None,
+              token: str | None = None) -> list[int]:
+        """Mark up to `limit` due rows as ours (one atomic UPDATE); returns their ids."""
+        token = token or f"{self.worker_id}:{uuid.uuid4().hex[:8]}"
+        statuses = [OutboxStatus.PENDING.value]
+        if self.client is not None:
+            statuses.append(OutboxStatus.HELD.value)
+        claimable = or_(
+            and_(OutboxMessage.status.in_(statuses), OutboxMessage.next_attempt_at <= now),
+            and_(OutboxMessage.status == OutboxStatus.SENDING.value,
+                 OutboxMessage.claimed_until < now),
+        )
+        if alert_id is not None:
+            claimable = and_(claimable, OutboxMessage.alert_id == alert_id)
+        # Worst first (a run's at-risk cards reach the channel in priority order); one alert's
+        # rows share its priority, so its post still precedes its updates and thread lines.
+        picked = (select(OutboxMessage.id)
+                  .outerjoin(Alert, Alert.id == OutboxMessage.alert_id)
+                  .where(claimable)
+                  .order_by(Alert.priority.desc().nulls_last(), OutboxMessage.id)
+                  .limit(limit).with_for_update(skip_locked=True, of=OutboxMessage))
+        with session_scope(self.session_factory) as session:
+            session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(picked.scalar_subquery()), claimable)
+                .values(status=OutboxStatus.SENDING.value, claimed_by=token,
+                        claimed_until=now + timedelta(seconds=CLAIM_SECONDS))
+                .execution_options(synchronize_session=False)
+            )
+        with session_scope(self.session_factory) as session:
+            return list(session.scalars(
+                select(OutboxMessage.id)
+                .outerjoin(Alert, Alert.id == OutboxMessage.alert_id)
+                .where(OutboxMessage.claimed_by == token,
+                       OutboxMessage.status == OutboxStatus.SENDING.value)
+                .order_by(Alert.priority.desc().nulls_last(), OutboxMessage.id)))
+
+    def _deliver_one(self, row_id: int, token: str, now: datetime,
+                     report: DeliveryReport) -> None:
+        client = self.client
+        assert client is not None
+        with session_scope(self.session_factory) as session:
+            row = session.get(OutboxMessage, row_id)
+            if row is None or row.status != OutboxStatus.SENDING.value or row.claimed_by != token:
+                return  # someone took over our expired claim: theirs to send
+            alert = session.get(Alert, row.alert_id) if row.alert_id is not None else None
+            try:
+                ts = self._send(client, session, row, alert)
+            except _Skip:
+                self._settle(row, OutboxStatus.SKIPPED, now)
+                report.skipped.append(row.id)
+            except _Hold as exc:
+                self._hold(row, str(exc), report)
+                row.next_attempt_at = now + timedelta(seconds=MAX_BACKOFF_SECONDS)
+            except _Defer:
+                row.status, row.next_attempt_at = OutboxStatus.PENDING.value, now + backoff(1)
+                row.claimed_by = None
+                report.retrying.append(row.id)
+            except (SlackApiError, SlackClientError, OSError) as exc:
+                self._failed_attempt(row, now, exc, report)
+            else:
+                row.result_ts = ts
+                self._settle(row, OutboxStatus.SENT, now)
+                report.sent.append(row.id)
+                ALERTS_POSTED.labels(alert.kind if alert else "digest").inc()
+
+    def _send(self, client: WebClient, session: Session, row: OutboxMessage,
+              alert: Alert | None) -> str | None:
+        op = OutboxOp(row.op)
+        if op is OutboxOp.DIGEST:
+            return self._post_digest(client, session, row)
+        if alert is None:
+            raise _Skip
+        if op is OutboxOp.POST_ALERT:
+            return self._post_card(client, alert)
+        if alert.ts is None or alert.channel is None:
+            if op is OutboxOp.THREAD and alert.delivery == Delivery.CARD.value:
+                raise _Defer
+            raise _Skip  # the card's first post renders the latest state anyway
+        if op is OutboxOp.UPDATE_ALERT:
+            summary = alert.summary
+            client.chat_update(channel=alert.channel, ts=alert.ts,
+                               text=blocks.fallback_text(alert, summary, self.lang),
+                               blocks=blocks.alert_card(alert, summary, self.lang))
+            return alert.ts
+        response = client.chat_postMessage(channel=alert.channel, thread_ts=alert.ts,
+                                           text=self._thread_text(alert, row))
+        return str(response["ts"])
+
+    def _post_card(self, client: WebClient, alert: Alert) -> str:
+        if alert.ts is not None:
+            return alert.ts  # posted by an earlier attempt that died before marking the row
+        if alert.channel is None:
+            raise _Hold("no channel: set the account's csm_channel or BANSO_CSM_CHANNEL")
+        summary = alert.summary
+        response = client.chat_postMessage(
+            channel=alert.channel, text=blocks.fallback_text(alert, summary, self.lang),
+            blocks=blocks.alert_card(alert, summary, self.lang),
+        )
+        alert.ts = str(response["ts"])
+        alert.channel = str(response.get("channel") or alert.channel)
+        return alert.ts
+
+    def _post_digest(self, client: WebClient, session: Session, row: OutboxMessage) -> str:
+        ids = [int(i) for i in row.payload.get("alert_ids", [])]
+        alerts = session.scalars(select(Alert).where(Alert.id.in_(ids))).all() if ids else []
+        if not alerts or row.channel is None:
+            raise _Skip
+        day = datetime.fromisoformat(row.payload["day"]).date()
+        items = [(a, a.summary) for a in alerts]
+        response = client.chat_postMessage(
+            channel=row.channel, text=blocks.digest_text(len(items), day, self.lang),
+            blocks=blocks.digest(items, day, self.lang),
+        )
+        return str(response["ts"])
+
+    def _thread_text(self, alert: Alert, row: OutboxMessage) -> str:
+        payload = row.payload
+        event = str(payload.get("event", ""))
+        until = payload.get("until")
+        values = {
+            "user": blocks.mention(payload.get("user")),
+            "owner": blocks.mention(alert.owner_user_id),
+            "touch": t(f"alerts.touch.{payload.get('touch', 'call')}", self.lang),
+            "until": blocks.when(datetime.fromisoformat(until)) if until else "",
+        }
+        return blocks.thread_text(event, self.lang, note=payload.get("note"), **values)
+
+    def _hold_all(self, ids: list[int], token: str, report: DeliveryReport) -> None:
+        """Without Slack there is nothing to send: park the whole claim in one statement."""
+        if not ids:
+            return
+        with session_scope(self.session_factory) as session:
+            session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(ids), OutboxMessage.claimed_by == token)
+                .values(status=OutboxStatus.HELD.value, last_error=NOT_CONFIGURED,
+                        claimed_by=None, claimed_until=None)
+                .execution_options(synchronize_session=False)
+            )
+        report.held += ids
+        report.hold_reason = NOT_CONFIGURED
+
+    def _hold(self, row: OutboxMessage, reason: str, report: DeliveryReport) -> None:
+        row.status, row.last_error, row.claimed_by = OutboxStatus.HELD.value, reason, None
+        report.held.append(row.id)
+        report.hold_reason = reason
+        log.debug("alert message held", extra={"outbox_id": row.id, "op": row.op,
+                                               "dedupe_key": row.dedupe_key, "reason": reason})
+
+    def _settle(self, row: OutboxMessage, status: OutboxStatus, now: datetime) -> None:
+        row.status, row.sent_at, row.claimed_by, row.claimed_until = status.value, now, None, None
+
+    def _failed_attempt(self, row: OutboxMessage, now: datetime, exc: Exception,
+                        report: DeliveryReport) -> None:
+        row.attempts += 1
+        row.last_error = _describe(exc)
+        row.claimed_by, row.claimed_until = None, None
+        if row.attempts >= MAX_ATTEMPTS:
+            row.status = OutboxStatus.FAILED.value
+            report.failed.append(row.id)
+            log.error("alert message failed for good", extra={
+                "outbox_id": row.id, "attempts": row.attempts, "error": row.last_error})
+            return
+        row.status = OutboxStatus.PENDING.value
+        row.next_attempt_at = now + backoff(row.attempts)
+        report.retrying.append(row.id)
+        log.warning("alert message will be retried", extra={
+            "outbox_id": row.id, "attempts": row.attempts, "error": row.last_error,
+            "next_attempt_at": row.next_attempt_at.isoformat()})
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, SlackApiError):
+        return f"slack error {exc.response.status_code}: {exc.response.get('error')}"
+    return f"{type(exc).__name__}: {exc}"[:1000]

@@ -1,0 +1,161 @@
+"""Which assessments produce which alerts: pure functions, no database, no Slack.
+
+Each kind has one small function `Assessment -> AlertCandidate | None`. `period` names what
+makes the alert a new piece of news: the renewal date and reminder day, the contact change's
+time, the onboarding check-in day. Kinds without a natural period (at risk, expansion, cadence)
+are episodes: keyed by the day they start, they last until the state ends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from core.i18n import Lang, t
+from core.rules_config import RulesConfig, TouchModel
+from cs.alerts.models import AlertKind, AlertSummary, Delivery
+from cs.alerts.service import AlertCandidate
+from cs.rules.models import Assessment, RiskKind
+
+
+@dataclass(frozen=True)
+class SelectionContext:
+    rules: RulesConfig
+    now: datetime  # in the schedule's time zone: calendar days are the CS team's days
+    default_channel: str | None = None
+    onboarding_checkins: tuple[int, ...] = (7, 30, 50)  # days after contract start
+    lang: Lang = "ja"  # of the reasons written on cards (the rules' own details follow it too)
+
+
+# Reason lines this module writes (alerts.reason.* in core/locales); the at-risk and
+# contact-change details come from the rules.
+
+
+def reason(ctx: SelectionContext, key: str, **values: object) -> str:
+    return t(f"alerts.reason.{key}", ctx.lang, **values)
+
+
+def select_alerts(
+    assessment: Assessment, kinds: Iterable[AlertKind], ctx: SelectionContext
+) -> list[AlertCandidate]:
+    found = (SELECTORS[kind](assessment, ctx) for kind in kinds)
+    return [candidate for candidate in found if candidate is not None]
+
+
+def _candidate(
+    a: Assessment, kind: AlertKind, period: str | None, ctx: SelectionContext,
+    reasons: list[str], priority_boost: int = 0, **summary: object,
+) -> AlertCandidate:
+    facts = a.facts
+    return AlertCandidate(
+        account_id=facts.account_id,
+        kind=kind,
+        period=period,
+        priority=a.priority + priority_boost,
+        delivery=Delivery.DIGEST if a.touch_model is TouchModel.TECH else Delivery.CARD,
+        owner_user_id=facts.owner_user_id,
+        channel=facts.csm_channel or ctx.default_channel,
+        summary=AlertSummary.model_validate({
+            "account_name": facts.name,
+            "touch_model": a.touch_model.value,
+            "mrr": facts.mrr,
+            "currency": facts.currency,
+            "health_score": a.health.score,
+            "health_band": a.health.band.value,
+            "reasons": reasons,
+            "days_to_renewal": a.days_to_renewal,
+            "renewal_date": facts.renewal_date,
+            **summary,
+        }),
+    )
+
+
+def at_risk(a: Assessment, ctx: SelectionContext) -> AlertCandidate | None:
+    # A contact change has its own, immediate alert; it alone does not make an account at risk.
+    risks = [r for r in a.risks if r.kind is not RiskKind.CONTACT_CHANGED]
+    if not risks:
+        return None
+    # Worst first: a lower health score raises the priority within the same touch model.
+    boost = 100 - a.health.score
+    return _candidate(a, AlertKind.AT_RISK, None, ctx, [r.detail for r in risks], boost)
+
+
+def contact_change(a: Assessment, ctx: SelectionContext) -> AlertCandidate | None:
+    changed = a.facts.last_contact_change_at
+    if changed is None or not any(r.kind is RiskKind.CONTACT_CHANGED for r in a.risks):
+        return None
+    # Once someone has talked to the customer after the change, the alert has done its job.
+    if any(at >= changed for at in a.facts.last_touch_at.values()):
+        return None
+    detail = next(r.detail for r in a.risks if r.kind is RiskKind.CONTACT_CHANGED)
+    return _candidate(a, AlertKind.CONTACT_CHANGE, changed.isoformat(), ctx, [detail], 50)
+
+
+def renewal(a: Assessment, ctx: SelectionContext) -> AlertCandidate | None:
+    days, renewal_date = a.days_to_renewal, a.facts.renewal_date
+    reminder_days = sorted(ctx.rules.renewal.reminder_days)
+    if days is None or renewal_date is None or not reminder_days:
+        return None
+    if not 0 < days <= reminder_days[-1]:
+        return None
+    milestone = min(m for m in reminder_days if m >= days)
+    period = f"{renewal_date.isoformat()}:{milestone}"
+    text = reason(ctx, "renewal", date=renewal_date.isoformat(), days=days, milestone=milestone)
+    return _candidate(a, AlertKind.RENEWAL, period, ctx, [text], milestone=milestone)
+
+
+def renewal_thanks(a: Assessment, ctx: SelectionContext) -> AlertCandidate | None:
+    renewed = a.facts.renewed_at
+    if renewed is None:
+        return None
+    since = (ctx.now.date() - renewed).days
+    if not 0 <= since <= ctx.rules.renewal.thank_you_within_days:
+        return None
+    text = reason(ctx, "renewal_thanks", date=renewed.isoformat())
+    return _candidate(a, AlertKind.RENEWAL_THANKS, renewed.isoformat(), ctx, [text])
+
+
+def onboarding(a: Assessment, ctx: SelectionContext) -> AlertCandidate | None:
+    start = a.facts.contract_start
+    day = (ctx.now.date() - start).days
+    if day >= ctx.rules.phase.onboarding_days:
+        return None
+    due = [c for c in ctx.onboarding_checkins if c <= day]
+    if not due:
+        return None
+    checkin = due[-1]
+    reasons = [reason(ctx, "onboarding_day", day=day, checkin=checkin),
+               reason(ctx, "setup", progress=a.facts.setup_progress)]
+    return _candidate(a, AlertKind.ONBOARDING, f"{start.isoformat()}:{checkin}", ctx, reasons)
+
+
+def expansion(a: Assessment, ctx: SelectionContext) -> AlertCandidate | None:
+    if not a.expansion_candidate:
+        return None
+    facts = a.facts
+    reasons = [reason(ctx, "healthy", score=a.health.score)]
+    if facts.expansion_potential != "none":
+        reasons.append(reason(ctx, "potential", potential=facts.expansion_potential))
+    if facts.active_ratio is not None:
+        seats = f"{facts.active_users}/{facts.seats}"
+        reasons.append(reason(ctx, "seats", ratio=facts.active_ratio, seats=seats))
+    return _candidate(a, AlertKind.EXPANSION, None, ctx, reasons)
+
+
+def cadence(a: Assessment, ctx: SelectionContext) -> AlertCandidate | None:
+    if not a.cadence_due:
+        return None
+    reasons = [reason(ctx, "cadence", kind=kind) for kind in a.cadence_due]
+    return _candidate(a, AlertKind.CADENCE, None, ctx, reasons, cadence_due=list(a.cadence_due))
+
+
+SELECTORS: dict[AlertKind, Callable[[Assessment, SelectionContext], AlertCandidate | None]] = {
+    AlertKind.AT_RISK: at_risk,
+    AlertKind.CONTACT_CHANGE: contact_change,
+    AlertKind.RENEWAL: renewal,
+    AlertKind.RENEWAL_THANKS: renewal_thanks,
+    AlertKind.ONBOARDING: onboarding,
+    AlertKind.EXPANSION: expansion,
+    AlertKind.CADENCE: cadence,
+}

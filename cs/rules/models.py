@@ -1,0 +1,103 @@
+"""Plain data the CS rules read (AccountFacts) and return (Assessment). No database, no Slack."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+
+from core.rules_config import TouchModel
+
+
+class Phase(StrEnum):
+    ONBOARDING = "onboarding"
+    ADOPTION = "adoption"
+    RENEWAL = "renewal"
+    EXPANSION = "expansion"
+
+
+class HealthBand(StrEnum):
+    AT_RISK = "at_risk"  # prioritised support
+    MIDDLE = "middle"  # periodic updates
+    HEALTHY = "healthy"  # propose expansion
+
+
+class RiskKind(StrEnum):
+    NO_LOGIN = "no_login"
+    SETUP_STALLED = "setup_stalled"
+    CONTACT_CHANGED = "contact_changed"
+    SEATS_FALLING = "seats_falling"
+    LOW_HEALTH = "low_health"
+
+
+@dataclass(frozen=True)
+class AccountFacts:
+    """Everything the rules know about one account at one moment."""
+
+    account_id: str
+    name: str
+    mrr: int  # whole units of `currency` (yen for JPY)
+    currency: str
+    plan: str | None
+    contract_start: date
+    renewal_date: date | None
+    status: str
+    owner_user_id: str | None
+    csm_channel: str | None
+    flags: frozenset[str]
+    expansion_potential: str  # "none" | "trial_growth" | "upsell"
+    last_login_at: datetime | None
+    active_users: int
+    seats: int
+    setup_progress: int  # 0–100, latest snapshot
+    setup_progress_14d_ago: int | None  # latest snapshot on or before now - 14 days
+    inquiries_30d: int
+    active_ratio_30d_ago: float | None  # active_users / seats on or before now - 30 days
+    last_contact_change_at: datetime | None
+    last_touch_at: dict[str, datetime] = field(default_factory=dict)  # by touch kind
+    renewed_at: date | None = None
+
+    @property
+    def active_ratio(self) -> float | None:
+        return self.active_users / self.seats if self.seats > 0 else None
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One weighted part of the health score; `explanation` is plain Japanese with the numbers."""
+
+    name: str
+    value: float
+    weight: float  # 0 when the measure had no data and was left out of the score
+    points: float  # 0..weight
+    explanation: str
+
+
+@dataclass(frozen=True)
+class Health:
+    score: int  # 0–100
+    band: HealthBand
+    measures: tuple[Measure, ...]
+
+
+@dataclass(frozen=True)
+class RiskSignal:
+    kind: RiskKind
+    detail: str
+
+
+@dataclass(frozen=True)
+class Assessment:
+    facts: AccountFacts
+    touch_model: TouchModel
+    priority: int  # higher = more important
+    phase: Phase
+    health: Health
+    risks: tuple[RiskSignal, ...]
+    days_to_renewal: int | None  # negative once the renewal date has passed
+    cadence_due: tuple[str, ...]  # touch kinds overdue for this touch model
+    expansion_candidate: bool
+
+    @property
+    def at_risk(self) -> bool:
+        return bool(self.risks)
