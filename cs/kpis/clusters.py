@@ -1,7 +1,7 @@
 """Group unanswered questions that ask the same thing, by character-bigram Jaccard similarity.
 
 Character bigrams need no tokenizer and work the same for Japanese (no spaces) and English;
-measured against hand-labelled paraphrases in tests/jobs/test_kpis_clusters.py and documented in
+measured against hand-labelled paraphrases in tests/cs/kpis/test_faq.py and documented in
 docs/metrics.md. A cluster's leader is its first question; later questions join the most similar
 leader at or above the threshold, else start a cluster (one pass, O(questions x clusters)).
 """
