@@ -34,6 +34,7 @@ DEFAULT_PATH = Path(__file__).with_name("confidence.json")
 
 # How many ranked entries the evidence looks at (the competitor and the near-duplicates are
 # looked for among them); the retriever ranks at least this many whatever k the caller shows.
+# Not tuned: the first 10 are what Recall@10 counts and what the bot's candidates come from.
 EVIDENCE_DEPTH = 10
 # A ranking of one or two entries, or of identical scores, has no spread to speak of.
 SPREAD_FLOOR = 0.005
@@ -125,6 +126,15 @@ def _competitors(ranking: Ranking, duplicate_similarity: float) -> list[int]:
 
 @dataclass(frozen=True)
 class ConfidenceModel:
+    """Two probabilities and the thresholds on them, as bench/retrieval_tune.py fitted them.
+
+    The shipped thresholds (answer at P(answer) >= 0.65, suggest at P(suggest) >= 0.49) were
+    chosen on out-of-fold probabilities: the lowest answer threshold with at most 1 % wrong
+    answers on the demo questions and at least 80 % grade-2 answers on the Amagasaki dev half
+    (out of fold: demo 73 % answered, none wrong; Amagasaki 23 % at 0.80), and the suggest line
+    under which 95 % of off-topic questions fall (docs/benchmarks.md, "Confidence").
+    """
+
     answer: LogisticModel  # P(the top entry answers the question)
     suggest: LogisticModel  # P(an entry that helps is among the first three)
     answer_threshold: float  # answer when P(answer) reaches it
