@@ -80,14 +80,15 @@ def evidence(ranking: Ranking, query_terms: int, duplicate_similarity: float) ->
         for i in range(1, len(hits))
         if ranking.answer_similarity[i] >= duplicate_similarity
     )
-    # Without a competitor among the first entries, the last of them bounds the competition.
+    # Without a competitor among the first entries, the last of them bounds the competition;
+    # a lone entry has no lead at all (nothing says it is the right one rather than the only one).
     rival = rivals[0] if rivals else len(hits) - 1
-    rival_score = hits[rival].score if rival > 0 else 0.0
-    rival_question = float(ranking.question_similarity[rival]) if rival > 0 else 0.0
-    field_rivals = rivals or ([rival] if rival > 0 else [])
-    best_lexical = max((hits[i].lexical for i in field_rivals), default=0.0)
-    best_dense = max((hits[i].dense for i in field_rivals), default=0.0)
+    field_rivals = rivals or [rival]
     question = float(ranking.question_similarity[0])
+    rival_score = hits[rival].score
+    rival_question = float(ranking.question_similarity[rival])
+    best_lexical = max(hits[i].lexical for i in field_rivals)
+    best_dense = max(hits[i].dense for i in field_rivals)
     scores = np.array([h.score for h in hits])
     spread = max(float(scores.std()), SPREAD_FLOOR)
     return Evidence(

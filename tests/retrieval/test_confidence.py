@@ -79,6 +79,14 @@ def test_without_a_competitor_the_last_entry_bounds_the_lead() -> None:
     assert found.lead == pytest.approx(0.09)  # not 0.79: an empty field is no evidence
 
 
+def test_a_lone_entry_has_no_lead_and_is_not_answered() -> None:
+    # A one-entry base (or filter) ranks its entry first for any question whatsoever.
+    found = evidence(ranking([hit("only", 0.72)], [1.0], [0.80]), 3, DUPLICATE)
+    assert found is not None
+    assert (found.lead, found.question_lead, found.lexical_lead, found.dense_lead) == (0, 0, 0, 0)
+    assert default_model().judge(found)[0] is not Decision.ANSWER
+
+
 def test_field_leads_compare_each_signal_with_the_best_competitor() -> None:
     hits = [hit("a", 0.9, lexical=0.8, dense=0.88), hit("b", 0.85, lexical=0.3, dense=0.87),
             hit("c", 0.84, lexical=0.6, dense=0.80)]
