@@ -17,7 +17,7 @@ reported on the folds it was not chosen on, as fold mean ± standard deviation:
    second cross-validation of that choice (choose on 4/5, score the other 1/5).
 
 --write saves the fitted model to retrieval/confidence.json. Query vectors are computed once,
-so after the first run (which embeds the corpus into the eval cache) a run takes a minute or two.
+so after the first run (which embeds the corpus into the eval cache) a run takes ~25 s.
 The models are fitted with retrieval.logistic (NumPy, Newton's method), the same code that
 evaluates them at search time: no machine-learning library on either side.
 """
