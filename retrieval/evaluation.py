@@ -3,6 +3,7 @@
 Relevance: qrels grade 2 = the entry contains the answer, 1 = related. Ranking metrics count any
 grade >= 1 as relevant (nDCG uses the grades as gains); answer precision counts an "answer"
 decision as correct only when its top entry has grade 2, because that is the text the bot shows.
+The precision/coverage curve shows what each threshold on the confidence (P(answer)) would give.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from retrieval.models import Decision, Entry, Visibility
 from retrieval.service import Retriever
 
 K = 10
+# Thresholds on P(answer) the precision/coverage curve is reported at.
+CURVE_THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 
 
 class EvalDataError(ValueError):
@@ -37,13 +40,23 @@ class BeirSet:
 
 @dataclass(frozen=True)
 class Outcome:
-    """One query's ranked ids, decision, top score and time taken."""
+    """One query's ranked ids, decision, top score, time taken and confidence."""
 
     query_id: str
     ranked: list[str]
     decision: Decision
     top_score: float
     ms: float
+    confidence: float = 0.0  # P(answer) of the top entry
+
+
+@dataclass(frozen=True)
+class CurvePoint:
+    """What answering every query with P(answer) >= threshold would cover, and how precisely."""
+
+    threshold: float
+    coverage: float
+    precision: float
 
 
 @dataclass(frozen=True)
@@ -58,6 +71,7 @@ class EvalReport:
     p50_ms: float
     p95_ms: float
     queries: int
+    curve: tuple[CurvePoint, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         names = {"recall_at_10": "recall@10", "ndcg_at_10": "ndcg@10", "mrr_at_10": "mrr@10",
@@ -147,16 +161,16 @@ def run(
         ms = (clock() - started) * 1000
         top = result.hits[0].score if result.hits else 0.0
         ranked = [h.entry.id for h in result.hits]
-        outcomes.append(Outcome(qid, ranked, result.decision, top, ms))
+        outcomes.append(Outcome(qid, ranked, result.decision, top, ms, result.confidence))
     return outcomes
 
 
 def summarize(outcomes: list[Outcome], qrels: dict[str, dict[str, int]]) -> EvalReport:
     if not outcomes:
         raise EvalDataError("no judged queries to evaluate")
-    per_query = [_metrics(o.ranked[:K], qrels.get(o.query_id, {})) for o in outcomes]
+    per_query = [query_metrics(o.ranked[:K], qrels.get(o.query_id, {})) for o in outcomes]
     answered = [o for o in outcomes if o.decision == Decision.ANSWER]
-    correct = sum(1 for o in answered if qrels.get(o.query_id, {}).get(o.ranked[0], 0) >= 2)
+    correct = sum(1 for o in answered if _answers(o, qrels))
     ms = np.array([o.ms for o in outcomes])
     mean = {key: float(np.mean([m[key] for m in per_query])) for key in per_query[0]}
     return EvalReport(
@@ -170,10 +184,28 @@ def summarize(outcomes: list[Outcome], qrels: dict[str, dict[str, int]]) -> Eval
         p50_ms=float(np.percentile(ms, 50)),
         p95_ms=float(np.percentile(ms, 95)),
         queries=len(outcomes),
+        curve=precision_coverage(outcomes, qrels),
     )
 
 
-def _metrics(ranked: list[str], grades: dict[str, int]) -> dict[str, float]:
+def precision_coverage(
+    outcomes: list[Outcome], qrels: dict[str, dict[str, int]]
+) -> tuple[CurvePoint, ...]:
+    points = []
+    for threshold in CURVE_THRESHOLDS:
+        chosen = [o for o in outcomes if o.ranked and o.confidence >= threshold]
+        right = sum(1 for o in chosen if _answers(o, qrels))
+        points.append(CurvePoint(threshold, len(chosen) / len(outcomes),
+                                 right / len(chosen) if chosen else 0.0))
+    return tuple(points)
+
+
+def _answers(outcome: Outcome, qrels: dict[str, dict[str, int]]) -> bool:
+    return bool(outcome.ranked) and qrels.get(outcome.query_id, {}).get(outcome.ranked[0], 0) >= 2
+
+
+def query_metrics(ranked: list[str], grades: dict[str, int]) -> dict[str, float]:
+    """Recall, nDCG, MRR (all @10), Hit@1 and Hit@3 of one ranking."""
     relevant = [grades.get(doc, 0) for doc in ranked]
     first = next((rank for rank, g in enumerate(relevant, start=1) if g > 0), None)
     dcg = sum(g / math.log2(rank + 1) for rank, g in enumerate(relevant, start=1))

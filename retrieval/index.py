@@ -20,7 +20,7 @@ from retrieval.dense import BoolArray, DenseField, IntArray, RowFilter
 from retrieval.embedders import Embedder, Vectors
 from retrieval.lexical import LexicalField
 from retrieval.models import Entry, Hit, Kind, Visibility
-from retrieval.scoring import FieldScores, Scoring, dense, fuse, lexical
+from retrieval.scoring import FieldScores, Scores, Scoring, dense, fuse, lexical
 from retrieval.tokenizer import tokenize
 
 FORMAT_VERSION = 1
@@ -36,6 +36,22 @@ class Query:
     text: str
     tokens: list[str]
     vector: Vectors
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """Ranked hits and, for the same hits in the same order, what confidence is judged from."""
+
+    hits: list[Hit]
+    question_similarity: Scores  # dense question field: best cosine of title or alias
+    answer_similarity: Scores  # cosine of each hit's answer vector with the top hit's
+    lexical_agrees: bool  # the lexical signal alone ranks the top hit first too
+    dense_agrees: bool  # and so does the dense signal alone
+
+    @classmethod
+    def empty(cls) -> Ranking:
+        none = np.zeros(0, dtype=np.float32)
+        return cls([], none, none, lexical_agrees=False, dense_agrees=False)
 
 
 class HybridIndex:
@@ -84,9 +100,13 @@ class HybridIndex:
     # --- search --------------------------------------------------------------------------
 
     def search(self, query: Query, visibility: Visibility, k: int, scoring: Scoring) -> list[Hit]:
+        return self.rank(query, visibility, k, scoring).hits
+
+    def rank(self, query: Query, visibility: Visibility, k: int, scoring: Scoring) -> Ranking:
+        """The `k` best entries `visibility` may see, with what the confidence model reads."""
         allowed = self._allowed[visibility]
         if not allowed.any():
-            return []
+            return Ranking.empty()
         lex_q = self._lex_question.scores(query.tokens) * allowed
         lex_a = self._lex_answer.scores(query.tokens) * allowed
         candidates = self._candidates(query, visibility, (lex_q, lex_a), max(k, scoring.candidates))
@@ -95,10 +115,18 @@ class HybridIndex:
         lex, dns = lexical(scores, scoring), dense(scores, scoring)
         # Ties broken by entry order keeps rankings deterministic across runs and platforms.
         order = np.lexsort((candidates, -fused))[:k]
-        return [
+        hits = [
             Hit(self.entries[candidates[i]], float(fused[i]), float(lex[i]), float(dns[i]))
             for i in order
         ]
+        answers = self._dense_answer.vectors[candidates[order]]
+        return Ranking(
+            hits=hits,
+            question_similarity=scores.dense_question[order],
+            answer_similarity=answers @ answers[0],
+            lexical_agrees=bool(lex.max() > 0 and np.argmax(lex) == order[0]),
+            dense_agrees=bool(np.argmax(dns) == order[0]),
+        )
 
     def field_scores(
         self, vector: Vectors, candidates: IntArray, lex: tuple[np.ndarray, np.ndarray]

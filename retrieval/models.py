@@ -44,7 +44,7 @@ class Entry:
 @dataclass(frozen=True)
 class Hit:
     entry: Entry
-    score: float  # fused score in [0, 1], comparable across queries
+    score: float  # fused score in [0, 1], comparable across queries (orders the hits)
     lexical: float = 0.0
     dense: float = 0.0
 
@@ -55,6 +55,8 @@ class SearchResult:
     decision: Decision
     hits: list[Hit] = field(default_factory=list)
     lang: str = "ja"  # language of the query: the bot answers in it
+    # P(the top entry answers the question), calibrated (retrieval.confidence); 0 without hits.
+    confidence: float = 0.0
 
     @property
     def top(self) -> Hit | None:

@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from retrieval.cache import EmbeddingCache, cache_folder
+from retrieval.confidence import EVIDENCE_DEPTH, ConfidenceModel, default_model, evidence
 from retrieval.embedders import Embedder
-from retrieval.index import HybridIndex, Query
+from retrieval.index import HybridIndex, Query, Ranking
 from retrieval.language import detect_lang
 from retrieval.models import Entry, SearchResult, Visibility
-from retrieval.scoring import Scoring, decide
+from retrieval.scoring import Scoring
 from retrieval.tokenizer import tokenize
 
 if TYPE_CHECKING:
@@ -42,10 +43,12 @@ class Retriever:
         *,
         scoring: Scoring | None = None,
         source: KnowledgeSource | None = None,
+        confidence: ConfidenceModel | None = None,
     ) -> None:
         self._index = index
         self._embedder = embedder
         self.scoring = scoring or Scoring()
+        self.confidence = confidence or default_model()
         self._source = source
         self._reload_lock = threading.Lock()
 
@@ -57,12 +60,13 @@ class Retriever:
         *,
         scoring: Scoring | None = None,
         cache: EmbeddingCache | None = None,
+        confidence: ConfidenceModel | None = None,
     ) -> Retriever:
         """An in-memory retriever over `entries` (tests, evaluation, tools)."""
         index = HybridIndex.build(
             list(entries), embedder, cache if cache is not None else EmbeddingCache()
         )
-        return cls(index, embedder, scoring=scoring)
+        return cls(index, embedder, scoring=scoring, confidence=confidence)
 
     @property
     def entries(self) -> list[Entry]:
@@ -84,13 +88,18 @@ class Retriever:
         text = _clean(query)
         if not 1 <= k <= MAX_K:
             raise QueryError(f"k must be between 1 and {MAX_K}, got {k}")
+        # The decision looks past the top few, whatever k the caller wants shown.
+        ranking, terms = self.rank(text, visibility, max(k, EVIDENCE_DEPTH))
+        model = self.confidence
+        decision, confidence = model.judge(evidence(ranking, terms, model.duplicate_similarity))
+        return SearchResult(text, decision, ranking.hits[:k], detect_lang(text), confidence)
+
+    def rank(self, text: str, visibility: Visibility, k: int) -> tuple[Ranking, int]:
+        """The ranking behind `search` and the question's content-word count (for tuning)."""
         index = self._index  # one read: a concurrent reload cannot change it mid-search
         vector = self._embedder.embed_queries([text])[0]
         parsed = Query(text, tokenize(text), vector)
-        # The decision looks at the runner-up too, whatever k the caller wants shown.
-        ranked = index.search(parsed, visibility, max(k, 2), self.scoring)
-        decision = decide([h.score for h in ranked[:2]], self.scoring)
-        return SearchResult(text, decision, ranked[:k], detect_lang(text))
+        return index.rank(parsed, visibility, k, self.scoring), len(parsed.tokens)
 
     def reload_if_changed(self) -> bool:
         """Rebuild from the knowledge files if any changed; True if a new index is serving."""

@@ -13,7 +13,7 @@ DOCS = [REPO / "README.md", REPO / "knowledge" / "README.md", *sorted((REPO / "d
 SOURCES = [path for folder in (*ROOMS, "bench", "tests", "scripts")
            for pattern in ("*.py", "*.sh") for path in sorted((REPO / folder).rglob(pattern))]
 PATH = re.compile(r"(?<![\w./-])((?:banso|jobs|cs|bot|core|retrieval|tests|bench|docs|scripts|"
-                  r"knowledge)/[\w/.-]*\.(?:py|md|yaml|sh|toml|html|json))")
+                  r"knowledge)/[\w/.-]*\.(?:py|md|yaml|sh|toml|html|jsonl|json))(?![\w])")
 FOLDER = re.compile(r"`((?:banso|jobs|cs|bot|core|retrieval|tests|bench|docs|knowledge)/[\w/-]*)`")
 MODULE = re.compile(r"`((?:banso|jobs|cs|bot|core|retrieval)(?:\.[A-Za-z_]\w*)+)")
 # Dotted names in docs that are not modules: logger names and keys of the rules file.

@@ -41,7 +41,8 @@ def ask(
     if as_json:
         typer.echo(json.dumps(result_to_json(result), ensure_ascii=False))
         return
-    typer.echo(f"decision: {result.decision}  (lang {result.lang})")
+    typer.echo(f"decision: {result.decision}  (lang {result.lang}, "
+               f"confidence {result.confidence:.2f})")
     for rank, hit in enumerate(result.hits, start=1):
         typer.echo(
             f"{rank:>2}. {hit.score:.3f}  [{hit.entry.id}] {hit.entry.title}  "
@@ -97,8 +98,13 @@ def evaluate(
         typer.echo(json.dumps(report.to_json()))
         return
     for key, value in report.to_json().items():
+        if key == "curve":
+            continue
         shown = f"{value:.4f}" if isinstance(value, float) else str(value)
         typer.echo(f"{key:>17}: {shown}")
+    typer.echo("answer if P(answer) >= t:  t  coverage  precision (grade 2)")
+    for point in report.curve:
+        typer.echo(f"{'':>26}{point.threshold:.2f}  {point.coverage:8.3f}  {point.precision:9.3f}")
 
 
 def result_to_json(result: SearchResult) -> dict[str, Any]:
@@ -119,6 +125,7 @@ def result_to_json(result: SearchResult) -> dict[str, Any]:
             }
             for h in result.hits
         ],
+        "confidence": round(result.confidence, 4),
     }
 
 

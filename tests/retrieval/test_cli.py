@@ -32,6 +32,7 @@ def test_ask_json_prints_decision_and_ranked_hits(env: dict[str, str]) -> None:
     assert payload["hits"][0]["path"] == "faq/sodai-gomi.md"
     scores = [h["score"] for h in payload["hits"]]
     assert scores == sorted(scores, reverse=True)
+    assert 0.5 < payload["confidence"] <= 1.0  # P(answer) of an exact question
 
 
 def test_ask_public_by_default_never_lists_internal(env: dict[str, str]) -> None:
@@ -86,6 +87,10 @@ def test_eval_json_prints_every_metric(env: dict[str, str], tmp_path: Path) -> N
     assert code == 0
     report = json.loads(out)
     assert report["queries"] == 1 and report["hit@1"] == 1.0 and report["recall@10"] == 1.0
+    curve = report["curve"]
+    assert [p["threshold"] for p in curve] == sorted(p["threshold"] for p in curve)
+    coverage = [p["coverage"] for p in curve]
+    assert coverage == sorted(coverage, reverse=True)  # a stricter threshold answers fewer
     assert (tmp_path / "var" / "eval-cache").is_dir()  # a second run reuses the vectors
 
 

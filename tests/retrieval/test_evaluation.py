@@ -25,8 +25,8 @@ def write_beir(
 
 
 def outcome(qid: str, ranked: list[str], decision: Decision = Decision.SUGGEST,
-            ms: float = 10.0) -> Outcome:
-    return Outcome(qid, ranked, decision, 0.9, ms)
+            ms: float = 10.0, confidence: float = 0.0) -> Outcome:
+    return Outcome(qid, ranked, decision, 0.9, ms, confidence)
 
 
 def test_metrics_match_hand_computed_values() -> None:
@@ -60,8 +60,23 @@ def test_json_keys_are_the_documented_ones() -> None:
     report = summarize([outcome("q1", ["a"])], {"q1": {"a": 2}})
     assert set(report.to_json()) == {
         "recall@10", "ndcg@10", "mrr@10", "hit@1", "hit@3", "answer_precision",
-        "answer_coverage", "p50_ms", "p95_ms", "queries",
+        "answer_coverage", "p50_ms", "p95_ms", "queries", "curve",
     }
+
+
+def test_precision_coverage_curve_counts_answers_above_each_threshold() -> None:
+    qrels = {"q1": {"a": 2}, "q2": {"b": 2}, "q3": {"c": 1}, "q4": {"d": 2}}
+    outcomes = [
+        outcome("q1", ["a"], confidence=0.95),  # right
+        outcome("q2", ["x", "b"], confidence=0.85),  # wrong entry first
+        outcome("q3", ["c"], confidence=0.75),  # only related (grade 1): wrong
+        outcome("q4", ["d"], confidence=0.1),  # right, but never confident enough
+    ]
+    curve = {round(p.threshold, 2): p for p in summarize(outcomes, qrels).curve}
+    assert (curve[0.9].coverage, curve[0.9].precision) == (0.25, 1.0)
+    assert (curve[0.8].coverage, curve[0.8].precision) == (0.5, 0.5)
+    assert curve[0.7].coverage == 0.75 and curve[0.7].precision == pytest.approx(1 / 3)
+    assert curve[0.3].coverage == 0.75  # q4 stays out at every threshold shown
 
 
 def test_evaluate_runs_the_search_pipeline_on_a_tiny_set(

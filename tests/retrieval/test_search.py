@@ -61,6 +61,16 @@ def test_exact_question_is_answered(retriever: Retriever) -> None:
     assert result.top is not None and result.top.entry.id == "sodai-gomi"
 
 
+def test_confidence_is_high_for_an_exact_question_and_low_for_an_unrelated_one(
+    retriever: Retriever,
+) -> None:
+    exact = retriever.search("粗大ごみの出し方を教えてください", Visibility.PUBLIC)
+    unrelated = retriever.search("Who won the 2018 World Cup?", Visibility.PUBLIC)
+    assert exact.confidence >= retriever.confidence.answer_threshold
+    assert unrelated.confidence < retriever.confidence.answer_threshold
+    assert 0.0 <= unrelated.confidence < exact.confidence <= 1.0
+
+
 def test_exact_english_question_is_answered(retriever: Retriever) -> None:
     result = retriever.search("How do I reset my password?", Visibility.PUBLIC)
     assert result.decision == Decision.ANSWER
