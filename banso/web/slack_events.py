@@ -1,28 +1,122 @@
-"""HTTP mode: `POST /slack/events` on the FastAPI app, for events, commands and interactivity."""
+"""HTTP mode: `POST /slack/events` on the FastAPI app, for events, commands and interactivity.
+
+Anything anonymous is refused before bolt sees it, in the order that costs the least: the
+signature headers (401, before the body is read: `signature_gate`, run by the body limit
+middleware), the size (413, 1 MB), the HMAC over the raw bytes (401), and only then the
+parsing (400 for a signed body bolt cannot read). Bolt itself builds its request by parsing the
+body first, so `{{{` or invalid UTF-8 would be a 500 there; and its own verifier logs the whole
+body of a badly signed request at INFO, so an unsigned 200 MB POST was one 200 MB log line.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import logging
+import time
+from collections.abc import Callable
+
 from fastapi import FastAPI, Request, Response
+from pydantic import SecretStr
 from slack_bolt import App
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
+from starlette.responses import JSONResponse
 
 EVENTS_PATH = "/slack/events"
+# Slack's event, command and interaction payloads are a few KB; a modal with long inputs or a
+# message with many blocks stays far below this.
+MAX_BODY_BYTES = 1024 * 1024
+# Slack's documented replay window for X-Slack-Request-Timestamp.
+MAX_CLOCK_SKEW_SECONDS = 5 * 60
+
+log = logging.getLogger(__name__)
 
 
-def mount(fastapi_app: FastAPI, bolt_app: App, path: str = EVENTS_PATH) -> None:
-    """Add the Slack endpoint. Bolt verifies the signature and timestamp (bad or old → 401).
+def _refused() -> JSONResponse:
+    return JSONResponse({"error": "invalid request"}, status_code=401)
+
+
+def _timestamp(headers: Headers, now: float) -> str | None:
+    """The request's timestamp if it is a plain integer within the replay window."""
+    value = headers.get("x-slack-request-timestamp", "")
+    if not (value.isascii() and value.isdigit() and len(value) <= 12):
+        return None
+    return value if abs(now - int(value)) <= MAX_CLOCK_SKEW_SECONDS else None
+
+
+def signature_gate(clock: Callable[[], float] = time.time) -> Callable[[Headers], Response | None]:
+    """Refuses (401) a request without a signature or with a stale or malformed timestamp."""
+
+    def gate(headers: Headers) -> Response | None:
+        if not headers.get("x-slack-signature") or _timestamp(headers, clock()) is None:
+            return _refused()
+        return None
+
+    return gate
+
+
+def is_signed(secret: str, body: bytes, headers: Headers, now: float) -> bool:
+    """Slack's v0 signature, computed over the raw bytes (slack_sdk's verifier decodes them
+    first and raises on invalid UTF-8 or a non-numeric timestamp)."""
+    timestamp = _timestamp(headers, now)
+    signature = headers.get("x-slack-signature", "")
+    if timestamp is None or not signature.isascii():
+        return False
+    base = b"v0:" + timestamp.encode() + b":" + body
+    expected = "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, signature)
+
+
+def quiet_bolt_verifier() -> None:
+    """Bolt's verifier logs a rejected request's whole body at INFO; we verify before it, and
+    this keeps it quiet if it ever disagrees (bolt names its loggers after the class)."""
+    logging.getLogger("slack_bolt.RequestVerification").setLevel(logging.WARNING)
+
+
+def mount(
+    fastapi_app: FastAPI, bolt_app: App, signing_secret: SecretStr | None,
+    path: str = EVENTS_PATH, clock: Callable[[], float] = time.time,
+) -> None:
+    """Add the Slack endpoint: verified here, then dispatched by bolt (which verifies again).
+
+    Without a signing secret (Socket Mode only) every HTTP request is refused with 401.
 
     bolt's own `SlackRequestHandler.handle` calls the synchronous `App.dispatch` inside an
     `async def`, which would block the event loop for every other request while it runs; the
     same conversion is done here with `dispatch` moved to the thread pool.
     """
+    quiet_bolt_verifier()
+    secret = signing_secret.get_secret_value() if signing_secret else None
 
     async def slack_events(request: Request) -> Response:
-        body = await request.body()
-        bolt_request = to_bolt_request(request, body)
+        body = await _read_capped(request)
+        if body is None:
+            return JSONResponse({"error": "request body too large"}, status_code=413)
+        if secret is None or not is_signed(secret, body, request.headers, clock()):
+            log.info("slack request refused: bad signature", extra={"bytes": len(body)})
+            return _refused()
+        try:
+            bolt_request = to_bolt_request(request, body)
+        except ValueError:  # invalid UTF-8, or JSON / form bolt cannot read
+            log.info("signed slack request not readable", extra={"bytes": len(body)})
+            return JSONResponse({"error": "malformed body"}, status_code=400)
         bolt_response = await run_in_threadpool(bolt_app.dispatch, bolt_request)
         return to_starlette_response(bolt_response)
 
     fastapi_app.add_api_route(path, slack_events, methods=["POST"], include_in_schema=False,
                               name="slack_events")
+
+
+async def _read_capped(request: Request) -> bytes | None:
+    """The body, or None past MAX_BODY_BYTES (the middleware caps it first in `banso serve`;
+    this keeps the route safe wherever it is mounted)."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
