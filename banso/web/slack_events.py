@@ -69,12 +69,6 @@ def is_signed(secret: str, body: bytes, headers: Headers, now: float) -> bool:
     return hmac.compare_digest(expected, signature)
 
 
-def quiet_bolt_verifier() -> None:
-    """Bolt's verifier logs a rejected request's whole body at INFO; we verify before it, and
-    this keeps it quiet if it ever disagrees (bolt names its loggers after the class)."""
-    logging.getLogger("slack_bolt.RequestVerification").setLevel(logging.WARNING)
-
-
 def mount(
     fastapi_app: FastAPI, bolt_app: App, signing_secret: SecretStr | None,
     path: str = EVENTS_PATH, clock: Callable[[], float] = time.time,
@@ -87,7 +81,6 @@ def mount(
     `async def`, which would block the event loop for every other request while it runs; the
     same conversion is done here with `dispatch` moved to the thread pool.
     """
-    quiet_bolt_verifier()
     secret = signing_secret.get_secret_value() if signing_secret else None
 
     async def slack_events(request: Request) -> Response:
