@@ -20,7 +20,6 @@ from slack_bolt import BoltRequest
 from sqlalchemy import Engine
 
 from banso.slack_app import build_bolt_app
-
 from core.logs import configure_logging
 from core.settings import LogFormat, Settings
 from core.slack.client import slack_client as slack_sdk_client
