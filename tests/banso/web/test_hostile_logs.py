@@ -107,7 +107,7 @@ def test_bolts_own_verifier_refuses_without_logging_the_body(
     bolt = build_bolt_app(services_for(settings, engine, slack=slack_sdk_client(settings)))
     body, headers = _forged(100_000)
 
-    reply = bolt.dispatch(BoltRequest(body=body.decode(), headers=headers))
+    reply = bolt.dispatch(BoltRequest(body=body.decode(), headers=dict(headers.items())))
 
     assert reply.status == 401
     assert MARKER not in log_stream.getvalue()
