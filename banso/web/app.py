@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 
 import anyio
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse, Response
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
@@ -19,6 +20,7 @@ from banso.web import ask, cs_metrics, health, ingest, page, slack_events
 from banso.web.deps import api_token_refusal, bearer_token
 from banso.web.middleware import BodyLimitMiddleware, BodyRule, Gate, RequestContextMiddleware
 from banso.web.ratelimit import RateLimiter
+from banso.web.validation import validation_error
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -52,6 +54,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.services = services
+    app.add_exception_handler(RequestValidationError, validation_error)
     app.state.ask_limiter = RateLimiter(settings.ask_rate_limit_per_minute, clock=clock)
 
     app.include_router(page.router)

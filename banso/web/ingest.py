@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from banso.web.deps import ServicesDep, SessionDep, require_api_token
+from banso.web.validation import StrictJsonRoute
 from core.services import Services
 from cs.accounts.importer import KINDS
 from cs.accounts.schemas import ImportResult
@@ -23,7 +24,8 @@ from jobs.alert_jobs import alert_contact_changes
 
 MAX_ROWS = 50_000
 
-router = APIRouter(prefix="/api", tags=["ingest"], dependencies=[Depends(require_api_token)])
+router = APIRouter(prefix="/api", tags=["ingest"], dependencies=[Depends(require_api_token)],
+                   route_class=StrictJsonRoute)
 
 
 class IngestRequest(BaseModel):

@@ -18,11 +18,14 @@ from collections.abc import Callable
 
 from fastapi import FastAPI, Request, Response
 from pydantic import SecretStr
-from slack_bolt import App
+from slack_bolt import App, BoltRequest
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
+from slack_bolt.request.internals import parse_body
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
+
+from core.slack.shape import check_shape
 
 EVENTS_PATH = "/slack/events"
 # Slack's event, command and interaction payloads are a few KB; a modal with long inputs or a
@@ -91,15 +94,24 @@ def mount(
             log.info("slack request refused: bad signature", extra={"bytes": len(body)})
             return _refused()
         try:
-            bolt_request = to_bolt_request(request, body)
-        except ValueError:  # invalid UTF-8, or JSON / form bolt cannot read
-            log.info("signed slack request not readable", extra={"bytes": len(body)})
+            bolt_request = _readable(request, body)
+        except ValueError as exc:  # invalid UTF-8, not JSON / a form, or not Slack's shape
+            log.info("signed slack request not readable: %s", str(exc)[:200],
+                     extra={"bytes": len(body)})
             return JSONResponse({"error": "malformed body"}, status_code=400)
         bolt_response = await run_in_threadpool(bolt_app.dispatch, bolt_request)
         return to_starlette_response(bolt_response)
 
     fastapi_app.add_api_route(path, slack_events, methods=["POST"], include_in_schema=False,
                               name="slack_events")
+
+
+def _readable(request: Request, body: bytes) -> BoltRequest:
+    """The bolt request, once the body is known to parse as bolt parses it into Slack's shape
+    (bolt's own builder reads fields with no type checks)."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip() or None
+    check_shape(parse_body(body.decode("utf-8"), content_type))
+    return to_bolt_request(request, body)
 
 
 async def _read_capped(request: Request) -> bytes | None:
