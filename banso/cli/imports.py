@@ -18,20 +18,23 @@ def run_import(kind: str, path: Path) -> int:
     """Import one CSV file; print each rejected row and a summary. Returns the exit code.
 
     New contact changes are alerted at once, after the commit (the alert job must see them)."""
-    from core.db import session_scope
+    from cs.accounts.batch import ImportUnavailable, import_batch
     from cs.accounts.csvfile import ImportFileError, read_csv
     from jobs.alert_jobs import alert_contact_changes
 
-    model, importer = KINDS[kind]
+    model, _ = KINDS[kind]
     try:
         parsed = read_csv(path, model)
     except ImportFileError as exc:
         typer.echo(str(exc), err=True)
         return 2
     services = services_or_exit()
-    with session_scope(services.session_factory) as session:
-        result = importer(session, parsed.rows, services.now(), lines=parsed.lines,
-                          tz=services.timezone)
+    try:
+        result = import_batch(services.session_factory, kind, parsed.rows, services.now(),
+                              lines=parsed.lines, tz=services.timezone)
+    except ImportUnavailable as exc:
+        typer.echo(f"{path}: {exc}", err=True)
+        return 3
     for error in result.errors:
         typer.echo(f"{path}:{error.line}: {error.reason}", err=True)
     typer.echo(result.summary())

@@ -7,16 +7,17 @@ MrrChange, so the KPI formulas can replay churn, contraction and expansion from 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, tzinfo
 from enum import Enum
 from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import insert, select, tuple_, update
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import select, tuple_
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
+from core.db import insert_for
 from cs.accounts.models import (
     LIVE_STATUSES,
     Account,
@@ -54,16 +55,42 @@ def parse_row(model: type[Row], raw: Mapping[str, Any]) -> Row | str:
 
 def _reason(err: Any) -> str:
     column = ".".join(str(part) for part in err["loc"]) or "row"
+    if err["type"] == "extra_forbidden":
+        return f"{column if column.isidentifier() else _shown(column)}: unknown column"
     if err["type"] == "missing" or (err.get("input") is None and err["type"].endswith("_type")):
         return f"{column}: required"
-    if err["type"] == "extra_forbidden":
-        return f"{column}: unknown column"
     message = str(err["msg"]).removeprefix("Value error, ")
-    return f"{column}: {message} (got {err.get('input')!r})"
+    return f"{column}: {message} (got {_shown(err.get('input'))})"
+
+
+def _shown(value: Any, limit: int = 60) -> str:
+    """A bad value as the error shows it: repr (escapes control characters and lone
+    surrogates, so the answer always encodes), cut short (never echo a megabyte back)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def _line(lines: Sequence[int] | None, index: int) -> int | None:
     return lines[index] if lines is not None else None
+
+
+def _ref(lines: Sequence[int] | None, index: int) -> int:
+    """How an error points at another row: its CSV line, or its index in the API's rows."""
+    return lines[index] if lines is not None else index
+
+
+def in_key_order(items: Iterable[tuple[int, Row]], key: Callable[[Row], Any]
+                 ) -> list[tuple[int, Row]]:
+    """Rows in the order every import writes them: two imports of the same keys then lock them
+    in the same order and one waits for the other instead of deadlocking (PostgreSQL). Stable:
+    rows of one key keep their file order."""
+    return sorted(items, key=lambda item: key(item[1]))
+
+
+def _refused(exc: DBAPIError) -> str:
+    """A constraint the validation missed: the row is refused, the import goes on. Lock and
+    connection errors are not caught here: they abort the whole import (cs.accounts.batch)."""
+    return f"database refused the row: {type(exc.orig).__name__}"
 
 
 def _db_value(value: Any) -> Any:
@@ -87,29 +114,47 @@ def import_accounts(
 ) -> ImportResult:
     result = ImportResult("accounts")
     today = now.astimezone(tz).date()
+    first: dict[str, int] = {}  # account id -> index of its first row in this file
+    good: list[tuple[int, AccountRow]] = []
     for index, raw in enumerate(rows):
         row = parse_row(AccountRow, raw)
         reason = row if isinstance(row, str) else row.check_dates()
-        if reason is None and not isinstance(row, str):
-            try:
-                with session.begin_nested():
-                    outcome = _upsert_account(session, row, now, today)
-                setattr(result, outcome, getattr(result, outcome) + 1)
-                continue
-            except DBAPIError as exc:
-                reason = f"database refused the row: {type(exc.orig).__name__}"
-        result.errors.append(RowError(index, _line(lines, index), str(reason)))
+        if reason is None and isinstance(row, AccountRow) and row.id in first:
+            reason = f"id: duplicate of row {_ref(lines, first[row.id])} (one row per account)"
+        if reason is not None:
+            result.errors.append(RowError(index, _line(lines, index), str(reason)))
+            continue
+        assert isinstance(row, AccountRow)
+        first[row.id] = index
+        good.append((index, row))
+    for index, row in in_key_order(good, lambda row: row.id):
+        try:
+            with session.begin_nested():
+                outcome = _upsert_account(session, row, now, today)
+        except (IntegrityError, DataError) as exc:
+            result.errors.append(RowError(index, _line(lines, index), _refused(exc)))
+            continue
+        setattr(result, outcome, getattr(result, outcome) + 1)
+    result.errors.sort(key=lambda error: error.index)
     return result
 
 
 def _upsert_account(session: Session, row: AccountRow, now: datetime, today: date) -> str:
-    account = session.get(Account, row.id)
-    if account is None:
-        values = {name: _db_value(getattr(row, name)) for name in AccountRow.model_fields}
-        account = Account(**values, created_at=now, updated_at=now)
-        session.add(account)
-        _log_first_mrr(session, account, today)
+    values = {name: _db_value(getattr(row, name)) for name in AccountRow.model_fields}
+    values.update(created_at=now, updated_at=now)
+    # ON CONFLICT: an id another import inserted a moment ago is then updated, not refused.
+    statement = insert_for(session, Account).values(values)
+    created = session.execute(
+        statement.on_conflict_do_nothing(index_elements=["id"]).returning(Account.id)
+    ).first()
+    if created is not None:
+        _log_first_mrr(session, Account(**values), today)
         return "inserted"
+    # Locked for the rest of the import (key order: concurrent imports queue, never deadlock);
+    # NO KEY: usage rows being inserted for this account (FOR KEY SHARE) are not blocked.
+    account = session.get(Account, row.id, with_for_update={"key_share": True},
+                          populate_existing=True)
+    assert account is not None  # the conflict says it exists, and nothing deletes accounts
     before = (account.status, account.mrr, account.contract_start, account.churn_date)
     changed = False
     for name in row.model_fields_set - {"id"}:
@@ -184,33 +229,56 @@ def import_contacts(
     *, lines: Sequence[int] | None = None, tz: tzinfo = UTC,
 ) -> ImportResult:
     result = ImportResult("contacts")
+    good = _valid_contacts(rows, lines, result)
+    for index, row in in_key_order(good, lambda row: row.account_id):
+        reason = _import_contact(session, row, now, result)
+        if reason is not None:
+            result.errors.append(RowError(index, _line(lines, index), reason))
+    result.errors.sort(key=lambda error: error.index)
+    return result
+
+
+def _valid_contacts(
+    rows: Sequence[Mapping[str, Any]], lines: Sequence[int] | None, result: ImportResult
+) -> list[tuple[int, ContactRow]]:
+    """Parsed rows, without a second row for the same person or a second primary contact."""
+    good: list[tuple[int, ContactRow]] = []
+    first: dict[tuple[str, str], int] = {}  # (account id, email) -> index of its first row
     primary_row: dict[str, int] = {}  # account id -> index of the row naming its primary
     for index, raw in enumerate(rows):
         row = parse_row(ContactRow, raw)
         reason = row if isinstance(row, str) else None
-        if isinstance(row, ContactRow) and row.is_primary and row.account_id in primary_row:
-            first = primary_row[row.account_id]
-            reason = (f"is_primary: account {row.account_id} already has its primary contact in "
-                      f"row {_line(lines, first) or first}")
-        if reason is None and isinstance(row, ContactRow):
-            reason = _import_contact(session, row, now, result)
-            if reason is None and row.is_primary:
-                primary_row[row.account_id] = index
+        if isinstance(row, ContactRow):
+            key = (row.account_id, row.email)
+            if key in first:
+                reason = (f"email: duplicate of row {_ref(lines, first[key])} for the same "
+                          "account")
+            elif row.is_primary and row.account_id in primary_row:
+                reason = (f"is_primary: account {row.account_id} already has its primary "
+                          f"contact in row {_ref(lines, primary_row[row.account_id])}")
         if reason is not None:
             result.errors.append(RowError(index, _line(lines, index), reason))
-    return result
+            continue
+        assert isinstance(row, ContactRow)
+        first[(row.account_id, row.email)] = index
+        if row.is_primary:
+            primary_row[row.account_id] = index
+        good.append((index, row))
+    return good
 
 
 def _import_contact(
     session: Session, row: ContactRow, now: datetime, result: ImportResult
 ) -> str | None:
-    if session.get(Account, row.account_id) is None:
+    # The account's row lock serialises concurrent imports of its contacts (one primary).
+    account = session.get(Account, row.account_id, with_for_update={"key_share": True})
+    if account is None:
         return f"account_id: unknown account {row.account_id!r} (import accounts first)"
     try:
         with session.begin_nested():
             outcome, change = _upsert_contact(session, row, now)
-    except DBAPIError as exc:
-        return f"database refused the row: {type(exc.orig).__name__}"
+    except (IntegrityError, DataError) as exc:
+        return _refused(exc)
     setattr(result, outcome, getattr(result, outcome) + 1)
     if change is not None:
         result.contact_changes.append(change.id)
@@ -273,20 +341,26 @@ def import_usage(
     result = ImportResult("usage")
     good = _valid_usage(session, rows, now, lines, tz, result)
     existing = _existing_usage(session, list(good))
-    inserts, updates = [], []
-    for key, values in good.items():
-        stored = existing.get(key)
-        if stored is None:
-            inserts.append({"account_id": key[0], "day": key[1], **values})
-        elif stored[1:] != tuple(values[name] for name in _USAGE_VALUES):
-            updates.append({"id": stored[0], **values})
-        else:
+    writes = []
+    for key in sorted(good):  # key order: see in_key_order
+        values, stored = good[key], existing.get(key)
+        if stored is not None and stored[1:] == tuple(values[name] for name in _USAGE_VALUES):
             result.unchanged += 1
-    for chunk in _chunks(inserts):
-        session.execute(insert(UsageSnapshot), list(chunk))
-    for chunk in _chunks(updates):
-        session.execute(update(UsageSnapshot), list(chunk))
-    result.inserted, result.updated = len(inserts), len(updates)
+            continue
+        writes.append({"account_id": key[0], "day": key[1], **values})
+        if stored is None:
+            result.inserted += 1
+        else:
+            result.updated += 1
+    # ON CONFLICT: a snapshot another import wrote since the lookup is overwritten (the later
+    # write wins, as in sequence), not a unique violation.
+    statement = insert_for(session, UsageSnapshot)
+    statement = statement.on_conflict_do_update(
+        index_elements=["account_id", "day"],
+        set_={name: statement.excluded[name] for name in _USAGE_VALUES},
+    )
+    for chunk in _chunks(writes):
+        session.execute(statement, list(chunk))
     return result
 
 
@@ -330,7 +404,7 @@ def _usage_problem(
         return f"day: {row.day} is in the future"
     if key in first_index:
         first = first_index[key]
-        return f"day: duplicate of row {_line(lines, first) or first} for the same account and day"
+        return f"day: duplicate of row {_ref(lines, first)} for the same account and day"
     return None
 
 
