@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from banso.web.ingest import router
 from core.settings import Settings
-from cs.accounts.models import Account, ContactChange
+from cs.accounts.models import Account, ContactChange, MrrChange
 from cs.alerts.models import Alert
 from tests.services import services_for
 
@@ -163,3 +163,19 @@ def test_usage_counts_beyond_their_columns_are_row_errors_not_500(client: TestCl
     assert [e["reason"].split(":")[0] for e in response.json()["errors"]] == [
         "inquiries", "seats", "last_login_at"]
     assert response.json()["inserted"] == 1
+
+
+def test_a_duplicate_id_in_one_request_is_a_row_error(
+    client: TestClient, session_factory: sessionmaker[Session]
+) -> None:
+    rows = [ACCOUNT, {**ACCOUNT, "mrr": 700000}]
+    body = client.post("/api/accounts", json={"rows": rows}, headers=AUTH).json()
+    assert (body["inserted"], body["updated"], body["rejected"]) == (1, 0, 1)
+    assert body["errors"] == [{"index": 1, "reason": "id: duplicate of row 0 (one row per "
+                                                     "account)"}]
+    with session_factory() as session:
+        assert [c.reason for c in session.scalars(select(MrrChange))] == ["new"]
+    contact = {"account_id": "C001", "name": "山田 太郎", "email": "yamada@example.jp"}
+    body = client.post("/api/contacts", json={"rows": [contact, contact]}, headers=AUTH).json()
+    assert (body["inserted"], body["rejected"]) == (1, 1)
+    assert body["errors"][0]["reason"] == "email: duplicate of row 0 for the same account"

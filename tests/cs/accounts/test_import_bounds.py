@@ -80,3 +80,36 @@ def test_usage_counts_and_times_out_of_range_are_row_errors(
     with session_factory() as session:
         seats = session.scalars(select(UsageSnapshot.seats).order_by(UsageSnapshot.day)).all()
     assert seats == [5, 5]
+
+
+def test_a_duplicate_account_id_in_one_file_is_a_row_error_not_an_expansion(
+    cli: typer.Typer, tmp_path: Path, session_factory: sessionmaker[Session],
+) -> None:
+    path = write(tmp_path, "a.csv", "id,name,mrr,contract_start\n"
+                                    "C1,Acme,100000,2025-01-01\n"
+                                    "C2,Beta,50000,2025-01-01\n"
+                                    "C1,Acme,200000,2025-01-01\n")
+    result = CliRunner().invoke(cli, ["import", "accounts", str(path)])
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (f"{path}:4: id: duplicate of row 2 (one row per account)")
+    assert "accounts: 2 inserted, 0 updated, 0 unchanged, 1 rejected" in result.stdout
+    with session_factory() as session:
+        assert session.scalar(select(Account.mrr).where(Account.id == "C1")) == 100_000
+        reasons = session.scalars(select(MrrChange.reason)).all()
+    assert sorted(reasons) == ["new", "new"]  # no +100,000 "expansion"
+
+
+def test_a_duplicate_contact_in_one_file_is_a_row_error(
+    cli: typer.Typer, tmp_path: Path, session_factory: sessionmaker[Session],
+) -> None:
+    accounts = write(tmp_path, "a.csv", "id,name,mrr,contract_start\nC1,Acme,100,2025-01-01\n")
+    CliRunner().invoke(cli, ["import", "accounts", str(accounts)])
+    contacts = write(tmp_path, "c.csv", "account_id,name,email,is_primary\n"
+                                        "C1,山田 太郎,yamada@example.jp,false\n"
+                                        "C1,佐藤 花子,sato@example.jp,true\n"
+                                        "C1,山田 太郎,Yamada@Example.jp,false\n")
+    result = CliRunner().invoke(cli, ["import", "contacts", str(contacts)])
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        f"{contacts}:4: email: duplicate of row 2 for the same account")
+    assert "contacts: 2 inserted, 0 updated, 0 unchanged, 1 rejected" in result.stdout
