@@ -13,7 +13,7 @@ from enum import Enum
 from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import select, tuple_
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
@@ -127,34 +127,96 @@ def import_accounts(
         assert isinstance(row, AccountRow)
         first[row.id] = index
         good.append((index, row))
-    for index, row in in_key_order(good, lambda row: row.id):
-        try:
-            with session.begin_nested():
-                outcome = _upsert_account(session, row, now, today)
-        except (IntegrityError, DataError) as exc:
-            result.errors.append(RowError(index, _line(lines, index), _refused(exc)))
-            continue
-        setattr(result, outcome, getattr(result, outcome) + 1)
+    for chunk in _chunks(in_key_order(good, lambda row: row.id)):
+        for (index, _), outcome in zip(chunk, _upsert_chunk(session, chunk, now, today),
+                                       strict=True):
+            if outcome in ("inserted", "updated", "unchanged"):
+                setattr(result, outcome, getattr(result, outcome) + 1)
+            else:
+                result.errors.append(RowError(index, _line(lines, index), outcome))
     result.errors.sort(key=lambda error: error.index)
     return result
 
 
-def _upsert_account(session: Session, row: AccountRow, now: datetime, today: date) -> str:
-    values = {name: _db_value(getattr(row, name)) for name in AccountRow.model_fields}
-    values.update(created_at=now, updated_at=now)
-    # ON CONFLICT: an id another import inserted a moment ago is then updated, not refused.
-    statement = insert_for(session, Account).values(values)
-    created = session.execute(
-        statement.on_conflict_do_nothing(index_elements=["id"]).returning(Account.id)
-    ).first()
-    if created is not None:
-        _log_first_mrr(session, Account(**values), today)
-        return "inserted"
-    # Locked for the rest of the import (key order: concurrent imports queue, never deadlock);
-    # NO KEY: usage rows being inserted for this account (FOR KEY SHARE) are not blocked.
-    account = session.get(Account, row.id, with_for_update={"key_share": True},
-                          populate_existing=True)
-    assert account is not None  # the conflict says it exists, and nothing deletes accounts
+def _upsert_chunk(
+    session: Session, chunk: Sequence[tuple[int, AccountRow]], now: datetime, today: date
+) -> list[str]:
+    """Each row's outcome, or the reason the database refused it: a constraint the validation
+    missed fails the chunk's savepoint, and the chunk is redone row by row to find the row."""
+    rows = [row for _, row in chunk]
+    try:
+        with session.begin_nested():
+            return _upsert_accounts(session, rows, now, today)
+    except (IntegrityError, DataError) as exc:
+        if len(rows) == 1:
+            return [_refused(exc)]
+    outcomes = []
+    for row in rows:
+        try:
+            with session.begin_nested():
+                outcomes.extend(_upsert_accounts(session, [row], now, today))
+        except (IntegrityError, DataError) as exc:
+            outcomes.append(_refused(exc))
+    return outcomes
+
+
+def _upsert_accounts(
+    session: Session, rows: Sequence[AccountRow], now: datetime, today: date
+) -> list[str]:
+    """Rows in key order: one INSERT ... ON CONFLICT DO NOTHING for all, then the ones that
+    existed are locked (in the same order) and updated. An id a concurrent import inserted a
+    moment ago is thus waited for and updated, never refused; two imports of the same ids
+    queue instead of deadlocking."""
+    values = [{**{name: _db_value(getattr(row, name)) for name in AccountRow.model_fields},
+               "created_at": now, "updated_at": now} for row in rows]
+    statement = insert_for(session, Account).on_conflict_do_nothing(index_elements=["id"])
+    # executemany: one cached statement, sent as multi-row VALUES batches in the rows' order.
+    created = set(session.scalars(statement.returning(Account.id), values))
+    stored = _lock_accounts(session, [row.id for row in rows if row.id not in created])
+    last_mrr = _last_logged_mrr(session, list(stored))
+    outcomes = []
+    for row, inserted in zip(rows, values, strict=True):
+        if row.id in created:
+            _log_first_mrr(session, Account(**inserted), today)
+            outcomes.append("inserted")
+        elif row.id in stored:
+            outcomes.append(_update_account(session, stored[row.id], row, now, today,
+                                            last_mrr.get(row.id)))
+        else:
+            outcomes.append("id: deleted by another process during the import; import it again")
+    session.flush()
+    return outcomes
+
+
+def _lock_accounts(session: Session, ids: Sequence[str]) -> dict[str, Account]:
+    """The accounts, locked to the commit. NO KEY UPDATE: usage rows being inserted for them
+    (FOR KEY SHARE) are not blocked. Locked in the importers' key order: code-point order,
+    which PostgreSQL's "C" collation gives whatever the database's own collation is."""
+    if not ids:
+        return {}
+    key = Account.id.collate("C") if session.get_bind().dialect.name == "postgresql" else Account.id
+    query = (select(Account).where(Account.id.in_(ids)).order_by(key)
+             .with_for_update(key_share=True).execution_options(populate_existing=True))
+    return {account.id: account for account in session.scalars(query)}
+
+
+def _last_logged_mrr(session: Session, ids: Sequence[str]) -> dict[str, int]:
+    """Each account's MRR after its latest logged change (the log is the truth of "before")."""
+    if not ids:
+        return {}
+    order = (MrrChange.effective_on.desc(), MrrChange.id.desc())
+    ranked = select(
+        MrrChange.account_id, MrrChange.mrr_after,
+        func.row_number().over(partition_by=MrrChange.account_id, order_by=order).label("n"),
+    ).where(MrrChange.account_id.in_(ids)).subquery()
+    latest = select(ranked.c.account_id, ranked.c.mrr_after).where(ranked.c.n == 1)
+    return {account_id: mrr for account_id, mrr in session.execute(latest)}
+
+
+def _update_account(
+    session: Session, account: Account, row: AccountRow, now: datetime, today: date,
+    last_mrr: int | None,
+) -> str:
     before = (account.status, account.mrr, account.contract_start, account.churn_date)
     changed = False
     for name in row.model_fields_set - {"id"}:
@@ -165,7 +227,7 @@ def _upsert_account(session: Session, row: AccountRow, now: datetime, today: dat
     if not changed:
         return "unchanged"
     account.updated_at = now
-    _log_mrr_update(session, account, before, today)
+    _log_mrr_update(session, account, before, today, last_mrr)
     return "updated"
 
 
@@ -201,13 +263,10 @@ def _log_first_mrr(session: Session, account: Account, today: date) -> None:
 
 
 def _log_mrr_update(
-    session: Session, account: Account, before: tuple[str, int, date, date | None], today: date
+    session: Session, account: Account, before: tuple[str, int, date, date | None], today: date,
+    last: int | None,
 ) -> None:
     old_status, old_mrr, old_start, old_churn = before
-    last = session.scalar(
-        select(MrrChange.mrr_after).where(MrrChange.account_id == account.id)
-        .order_by(MrrChange.effective_on.desc(), MrrChange.id.desc()).limit(1)
-    )
     # The log is the truth for the MRR before; accounts created outside the importer fall back.
     previous = last if last is not None else live_mrr(old_status, old_mrr)
     current = live_mrr(account.status, account.mrr)
