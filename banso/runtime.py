@@ -50,7 +50,8 @@ class Background(Protocol):
 
 def open_database(settings: Settings) -> tuple[Engine, sessionmaker[Session]]:
     """The configured database, migrated to the newest schema."""
-    engine = make_engine(settings.resolved_database_url)
+    engine = make_engine(settings.resolved_database_url,
+                         lock_timeout_s=settings.db_lock_timeout_s)
     migrate(engine)
     return engine, make_session_factory(engine)
 

@@ -46,6 +46,12 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL; empty means SQLite at DATA_DIR/core.db. "
         "PostgreSQL: postgresql+psycopg://user@host/db",
     )
+    db_lock_timeout_s: float = Field(
+        30.0, gt=0, le=600,
+        description="Seconds a database write waits for a lock another writer holds before it "
+        "fails (SQLite busy timeout, PostgreSQL lock_timeout); an import that times out is "
+        "refused whole (HTTP 503).",
+    )
 
     # --- knowledge and retrieval -----------------------------------------------------------
     knowledge_dir: Path = Field(

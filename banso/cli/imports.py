@@ -11,27 +11,34 @@ import typer
 from banso.cli.support import services_or_exit
 from cs.accounts.importer import KINDS
 
-FileArg = Annotated[Path, typer.Argument(help="CSV file (UTF-8, header line; see docs/import.md).")]
+FileArg = Annotated[Path, typer.Argument(
+    help="CSV file with a header line (UTF-8 or Shift_JIS/CP932; see docs/import.md).")]
+EncodingOpt = Annotated[str | None, typer.Option(
+    help="The file's encoding (e.g. cp932, utf-8); by default UTF-8 or CP932 is detected.")]
 
 
-def run_import(kind: str, path: Path) -> int:
+def run_import(kind: str, path: Path, encoding: str | None = None) -> int:
     """Import one CSV file; print each rejected row and a summary. Returns the exit code.
 
     New contact changes are alerted at once, after the commit (the alert job must see them)."""
-    from core.db import session_scope
+    from cs.accounts.batch import ImportUnavailable, import_batch
     from cs.accounts.csvfile import ImportFileError, read_csv
     from jobs.alert_jobs import alert_contact_changes
 
-    model, importer = KINDS[kind]
+    model, _ = KINDS[kind]
     try:
-        parsed = read_csv(path, model)
+        parsed = read_csv(path, model, encoding)
     except ImportFileError as exc:
         typer.echo(str(exc), err=True)
         return 2
     services = services_or_exit()
-    with session_scope(services.session_factory) as session:
-        result = importer(session, parsed.rows, services.now(), lines=parsed.lines,
-                          tz=services.timezone)
+    try:
+        result = import_batch(services.session_factory, kind, parsed.rows, services.now(),
+                              lines=parsed.lines, tz=services.timezone)
+    except ImportUnavailable as exc:
+        typer.echo(f"{path}: {exc}", err=True)
+        return 3
+    result.errors = sorted([*parsed.errors, *result.errors], key=lambda error: error.line or 0)
     for error in result.errors:
         typer.echo(f"{path}:{error.line}: {error.reason}", err=True)
     typer.echo(result.summary())
@@ -45,9 +52,9 @@ def import_app() -> typer.Typer:
     app = typer.Typer(help="Import customer data from CSV (idempotent upserts).",
                       no_args_is_help=True)
 
-    def command(kind: str) -> Callable[[Path], None]:
-        def run(file: FileArg) -> None:
-            raise typer.Exit(run_import(kind, file))
+    def command(kind: str) -> Callable[[Path, str | None], None]:
+        def run(file: FileArg, encoding: EncodingOpt = None) -> None:
+            raise typer.Exit(run_import(kind, file, encoding))
 
         run.__doc__ = f"Upsert {kind} from FILE.csv; rejected rows are listed (exit 1)."
         return run

@@ -75,7 +75,8 @@ def db_upgrade() -> None:
     from core.db import make_engine
 
     settings = settings_or_exit()
-    engine = make_engine(settings.resolved_database_url)
+    engine = make_engine(settings.resolved_database_url,
+                         lock_timeout_s=settings.db_lock_timeout_s)
     try:
         migrate(engine)
     finally:

@@ -2,7 +2,9 @@
 
 Each row is validated on its own (the same models as the CSV import), so one bad row is listed
 in `errors` with its index and the rest are stored: 200. Only a body that is not
-{"rows": [object, ...]} is a 422. New contact changes are alerted at once after the commit
+{"rows": [object, ...]} is a 422. When the database cannot take the import (a lock held too
+long, a deadlock that retries did not clear, an outage) nothing is stored and the answer is 503
+with Retry-After (cs.accounts.batch). New contact changes are alerted at once after the commit
 (jobs.alert_jobs.alert_contact_changes), as the CSV import does.
 """
 
@@ -10,15 +12,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends
+from fastapi import APIRouter, Body, Depends, HTTPException, status
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
-from sqlalchemy.orm import Session
 
-from banso.web.deps import ServicesDep, SessionDep, require_api_token
+from banso.web.deps import ServicesDep, require_api_token
 from banso.web.validation import StrictJsonRoute
 from core.services import Services
-from cs.accounts.importer import KINDS
+from cs.accounts.batch import ImportUnavailable, import_batch
 from cs.accounts.schemas import ImportResult
 from jobs.alert_jobs import alert_contact_changes
 
@@ -56,10 +57,13 @@ class IngestResponse(BaseModel):
         )
 
 
-def _ingest(kind: str, body: IngestRequest, services: Services, session: Session) -> IngestResponse:
-    _, importer = KINDS[kind]
-    result = importer(session, body.rows, services.now(), tz=services.timezone)
-    session.commit()
+def _ingest(kind: str, body: IngestRequest, services: Services) -> IngestResponse:
+    try:
+        result = import_batch(services.session_factory, kind, body.rows, services.now(),
+                              tz=services.timezone)
+    except ImportUnavailable as exc:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc),
+                            headers={"Retry-After": str(exc.retry_after)}) from None
     if result.contact_changes:
         alert_contact_changes(services, result.contact_changes, services.now())
     return IngestResponse.of(result)
@@ -70,25 +74,28 @@ Rows = Annotated[IngestRequest, Body(examples=[{"rows": [{"id": "C001", "name": 
                                                          "contract_start": "2025-04-01"}]}])]
 
 
+_BUSY: dict[int | str, dict[str, Any]] = {503: {
+    "description": "The database could not take the import now; nothing was stored. Retry "
+                   "after `Retry-After` seconds."}}
+
+
 # Plain `def` routes: the import is blocking database work, so FastAPI runs it in a thread.
-@router.post("/accounts")
-def post_accounts(body: Rows, services: ServicesDep, session: SessionDep) -> IngestResponse:
+@router.post("/accounts", responses=_BUSY)
+def post_accounts(body: Rows, services: ServicesDep) -> IngestResponse:
     """Upsert accounts (columns as in docs/import.md)."""
-    return _ingest("accounts", body, services, session)
+    return _ingest("accounts", body, services)
 
 
-@router.post("/contacts")
-def post_contacts(
-    body: IngestRequest, services: ServicesDep, session: SessionDep
-) -> IngestResponse:
+@router.post("/contacts", responses=_BUSY)
+def post_contacts(body: IngestRequest, services: ServicesDep) -> IngestResponse:
     """Upsert contacts; a new primary contact records a contact change."""
-    return _ingest("contacts", body, services, session)
+    return _ingest("contacts", body, services)
 
 
-@router.post("/usage")
-def post_usage(body: IngestRequest, services: ServicesDep, session: SessionDep) -> IngestResponse:
+@router.post("/usage", responses=_BUSY)
+def post_usage(body: IngestRequest, services: ServicesDep) -> IngestResponse:
     """Upsert daily usage snapshots keyed by (account_id, day)."""
-    return _ingest("usage", body, services, session)
+    return _ingest("usage", body, services)
 
 
 # What the app's body limit middleware token-gates before reading a body.

@@ -7,16 +7,17 @@ MrrChange, so the KPI formulas can replay churn, contraction and expansion from 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, tzinfo
 from enum import Enum
 from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import insert, select, tuple_, update
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import func, select, tuple_
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
+from core.db import insert_for
 from cs.accounts.models import (
     LIVE_STATUSES,
     Account,
@@ -54,16 +55,42 @@ def parse_row(model: type[Row], raw: Mapping[str, Any]) -> Row | str:
 
 def _reason(err: Any) -> str:
     column = ".".join(str(part) for part in err["loc"]) or "row"
+    if err["type"] == "extra_forbidden":
+        return f"{column if column.isidentifier() else _shown(column)}: unknown column"
     if err["type"] == "missing" or (err.get("input") is None and err["type"].endswith("_type")):
         return f"{column}: required"
-    if err["type"] == "extra_forbidden":
-        return f"{column}: unknown column"
     message = str(err["msg"]).removeprefix("Value error, ")
-    return f"{column}: {message} (got {err.get('input')!r})"
+    return f"{column}: {message} (got {_shown(err.get('input'))})"
+
+
+def _shown(value: Any, limit: int = 60) -> str:
+    """A bad value as the error shows it: repr (escapes control characters and lone
+    surrogates, so the answer always encodes), cut short (never echo a megabyte back)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def _line(lines: Sequence[int] | None, index: int) -> int | None:
     return lines[index] if lines is not None else None
+
+
+def _ref(lines: Sequence[int] | None, index: int) -> int:
+    """How an error points at another row: its CSV line, or its index in the API's rows."""
+    return lines[index] if lines is not None else index
+
+
+def in_key_order(items: Iterable[tuple[int, Row]], key: Callable[[Row], Any]
+                 ) -> list[tuple[int, Row]]:
+    """Rows in the order every import writes them: two imports of the same keys then lock them
+    in the same order and one waits for the other instead of deadlocking (PostgreSQL). Stable:
+    rows of one key keep their file order."""
+    return sorted(items, key=lambda item: key(item[1]))
+
+
+def _refused(exc: DBAPIError) -> str:
+    """A constraint the validation missed: the row is refused, the import goes on. Lock and
+    connection errors are not caught here: they abort the whole import (cs.accounts.batch)."""
+    return f"database refused the row: {type(exc.orig).__name__}"
 
 
 def _db_value(value: Any) -> Any:
@@ -87,29 +114,109 @@ def import_accounts(
 ) -> ImportResult:
     result = ImportResult("accounts")
     today = now.astimezone(tz).date()
+    first: dict[str, int] = {}  # account id -> index of its first row in this file
+    good: list[tuple[int, AccountRow]] = []
     for index, raw in enumerate(rows):
         row = parse_row(AccountRow, raw)
         reason = row if isinstance(row, str) else row.check_dates()
-        if reason is None and not isinstance(row, str):
-            try:
-                with session.begin_nested():
-                    outcome = _upsert_account(session, row, now, today)
+        if reason is None and isinstance(row, AccountRow) and row.id in first:
+            reason = f"id: duplicate of row {_ref(lines, first[row.id])} (one row per account)"
+        if reason is not None:
+            result.errors.append(RowError(index, _line(lines, index), str(reason)))
+            continue
+        assert isinstance(row, AccountRow)
+        first[row.id] = index
+        good.append((index, row))
+    for chunk in _chunks(in_key_order(good, lambda row: row.id)):
+        for (index, _), outcome in zip(chunk, _upsert_chunk(session, chunk, now, today),
+                                       strict=True):
+            if outcome in ("inserted", "updated", "unchanged"):
                 setattr(result, outcome, getattr(result, outcome) + 1)
-                continue
-            except DBAPIError as exc:
-                reason = f"database refused the row: {type(exc.orig).__name__}"
-        result.errors.append(RowError(index, _line(lines, index), str(reason)))
+            else:
+                result.errors.append(RowError(index, _line(lines, index), outcome))
+    result.errors.sort(key=lambda error: error.index)
     return result
 
 
-def _upsert_account(session: Session, row: AccountRow, now: datetime, today: date) -> str:
-    account = session.get(Account, row.id)
-    if account is None:
-        values = {name: _db_value(getattr(row, name)) for name in AccountRow.model_fields}
-        account = Account(**values, created_at=now, updated_at=now)
-        session.add(account)
-        _log_first_mrr(session, account, today)
-        return "inserted"
+def _upsert_chunk(
+    session: Session, chunk: Sequence[tuple[int, AccountRow]], now: datetime, today: date
+) -> list[str]:
+    """Each row's outcome, or the reason the database refused it: a constraint the validation
+    missed fails the chunk's savepoint, and the chunk is redone row by row to find the row."""
+    rows = [row for _, row in chunk]
+    try:
+        with session.begin_nested():
+            return _upsert_accounts(session, rows, now, today)
+    except (IntegrityError, DataError) as exc:
+        if len(rows) == 1:
+            return [_refused(exc)]
+    outcomes = []
+    for row in rows:
+        try:
+            with session.begin_nested():
+                outcomes.extend(_upsert_accounts(session, [row], now, today))
+        except (IntegrityError, DataError) as exc:
+            outcomes.append(_refused(exc))
+    return outcomes
+
+
+def _upsert_accounts(
+    session: Session, rows: Sequence[AccountRow], now: datetime, today: date
+) -> list[str]:
+    """Rows in key order: one INSERT ... ON CONFLICT DO NOTHING for all, then the ones that
+    existed are locked (in the same order) and updated. An id a concurrent import inserted a
+    moment ago is thus waited for and updated, never refused; two imports of the same ids
+    queue instead of deadlocking."""
+    values = [{**{name: _db_value(getattr(row, name)) for name in AccountRow.model_fields},
+               "created_at": now, "updated_at": now} for row in rows]
+    statement = insert_for(session, Account).on_conflict_do_nothing(index_elements=["id"])
+    # executemany: one cached statement, sent as multi-row VALUES batches in the rows' order.
+    created = set(session.scalars(statement.returning(Account.id), values))
+    stored = _lock_accounts(session, [row.id for row in rows if row.id not in created])
+    last_mrr = _last_logged_mrr(session, list(stored))
+    outcomes = []
+    for row, inserted in zip(rows, values, strict=True):
+        if row.id in created:
+            _log_first_mrr(session, Account(**inserted), today)
+            outcomes.append("inserted")
+        elif row.id in stored:
+            outcomes.append(_update_account(session, stored[row.id], row, now, today,
+                                            last_mrr.get(row.id)))
+        else:
+            outcomes.append("id: deleted by another process during the import; import it again")
+    session.flush()
+    return outcomes
+
+
+def _lock_accounts(session: Session, ids: Sequence[str]) -> dict[str, Account]:
+    """The accounts, locked to the commit. NO KEY UPDATE: usage rows being inserted for them
+    (FOR KEY SHARE) are not blocked. Locked in the importers' key order: code-point order,
+    which PostgreSQL's "C" collation gives whatever the database's own collation is."""
+    if not ids:
+        return {}
+    key = Account.id.collate("C") if session.get_bind().dialect.name == "postgresql" else Account.id
+    query = (select(Account).where(Account.id.in_(ids)).order_by(key)
+             .with_for_update(key_share=True).execution_options(populate_existing=True))
+    return {account.id: account for account in session.scalars(query)}
+
+
+def _last_logged_mrr(session: Session, ids: Sequence[str]) -> dict[str, int]:
+    """Each account's MRR after its latest logged change (the log is the truth of "before")."""
+    if not ids:
+        return {}
+    order = (MrrChange.effective_on.desc(), MrrChange.id.desc())
+    ranked = select(
+        MrrChange.account_id, MrrChange.mrr_after,
+        func.row_number().over(partition_by=MrrChange.account_id, order_by=order).label("n"),
+    ).where(MrrChange.account_id.in_(ids)).subquery()
+    latest = select(ranked.c.account_id, ranked.c.mrr_after).where(ranked.c.n == 1)
+    return {account_id: mrr for account_id, mrr in session.execute(latest)}
+
+
+def _update_account(
+    session: Session, account: Account, row: AccountRow, now: datetime, today: date,
+    last_mrr: int | None,
+) -> str:
     before = (account.status, account.mrr, account.contract_start, account.churn_date)
     changed = False
     for name in row.model_fields_set - {"id"}:
@@ -120,7 +227,7 @@ def _upsert_account(session: Session, row: AccountRow, now: datetime, today: dat
     if not changed:
         return "unchanged"
     account.updated_at = now
-    _log_mrr_update(session, account, before, today)
+    _log_mrr_update(session, account, before, today, last_mrr)
     return "updated"
 
 
@@ -156,13 +263,10 @@ def _log_first_mrr(session: Session, account: Account, today: date) -> None:
 
 
 def _log_mrr_update(
-    session: Session, account: Account, before: tuple[str, int, date, date | None], today: date
+    session: Session, account: Account, before: tuple[str, int, date, date | None], today: date,
+    last: int | None,
 ) -> None:
     old_status, old_mrr, old_start, old_churn = before
-    last = session.scalar(
-        select(MrrChange.mrr_after).where(MrrChange.account_id == account.id)
-        .order_by(MrrChange.effective_on.desc(), MrrChange.id.desc()).limit(1)
-    )
     # The log is the truth for the MRR before; accounts created outside the importer fall back.
     previous = last if last is not None else live_mrr(old_status, old_mrr)
     current = live_mrr(account.status, account.mrr)
@@ -184,33 +288,56 @@ def import_contacts(
     *, lines: Sequence[int] | None = None, tz: tzinfo = UTC,
 ) -> ImportResult:
     result = ImportResult("contacts")
+    good = _valid_contacts(rows, lines, result)
+    for index, row in in_key_order(good, lambda row: row.account_id):
+        reason = _import_contact(session, row, now, result)
+        if reason is not None:
+            result.errors.append(RowError(index, _line(lines, index), reason))
+    result.errors.sort(key=lambda error: error.index)
+    return result
+
+
+def _valid_contacts(
+    rows: Sequence[Mapping[str, Any]], lines: Sequence[int] | None, result: ImportResult
+) -> list[tuple[int, ContactRow]]:
+    """Parsed rows, without a second row for the same person or a second primary contact."""
+    good: list[tuple[int, ContactRow]] = []
+    first: dict[tuple[str, str], int] = {}  # (account id, email) -> index of its first row
     primary_row: dict[str, int] = {}  # account id -> index of the row naming its primary
     for index, raw in enumerate(rows):
         row = parse_row(ContactRow, raw)
         reason = row if isinstance(row, str) else None
-        if isinstance(row, ContactRow) and row.is_primary and row.account_id in primary_row:
-            first = primary_row[row.account_id]
-            reason = (f"is_primary: account {row.account_id} already has its primary contact in "
-                      f"row {_line(lines, first) or first}")
-        if reason is None and isinstance(row, ContactRow):
-            reason = _import_contact(session, row, now, result)
-            if reason is None and row.is_primary:
-                primary_row[row.account_id] = index
+        if isinstance(row, ContactRow):
+            key = (row.account_id, row.email)
+            if key in first:
+                reason = (f"email: duplicate of row {_ref(lines, first[key])} for the same "
+                          "account")
+            elif row.is_primary and row.account_id in primary_row:
+                reason = (f"is_primary: account {row.account_id} already has its primary "
+                          f"contact in row {_ref(lines, primary_row[row.account_id])}")
         if reason is not None:
             result.errors.append(RowError(index, _line(lines, index), reason))
-    return result
+            continue
+        assert isinstance(row, ContactRow)
+        first[(row.account_id, row.email)] = index
+        if row.is_primary:
+            primary_row[row.account_id] = index
+        good.append((index, row))
+    return good
 
 
 def _import_contact(
     session: Session, row: ContactRow, now: datetime, result: ImportResult
 ) -> str | None:
-    if session.get(Account, row.account_id) is None:
+    # The account's row lock serialises concurrent imports of its contacts (one primary).
+    account = session.get(Account, row.account_id, with_for_update={"key_share": True})
+    if account is None:
         return f"account_id: unknown account {row.account_id!r} (import accounts first)"
     try:
         with session.begin_nested():
             outcome, change = _upsert_contact(session, row, now)
-    except DBAPIError as exc:
-        return f"database refused the row: {type(exc.orig).__name__}"
+    except (IntegrityError, DataError) as exc:
+        return _refused(exc)
     setattr(result, outcome, getattr(result, outcome) + 1)
     if change is not None:
         result.contact_changes.append(change.id)
@@ -273,20 +400,26 @@ def import_usage(
     result = ImportResult("usage")
     good = _valid_usage(session, rows, now, lines, tz, result)
     existing = _existing_usage(session, list(good))
-    inserts, updates = [], []
-    for key, values in good.items():
-        stored = existing.get(key)
-        if stored is None:
-            inserts.append({"account_id": key[0], "day": key[1], **values})
-        elif stored[1:] != tuple(values[name] for name in _USAGE_VALUES):
-            updates.append({"id": stored[0], **values})
-        else:
+    writes = []
+    for key in sorted(good):  # key order: see in_key_order
+        values, stored = good[key], existing.get(key)
+        if stored is not None and stored[1:] == tuple(values[name] for name in _USAGE_VALUES):
             result.unchanged += 1
-    for chunk in _chunks(inserts):
-        session.execute(insert(UsageSnapshot), list(chunk))
-    for chunk in _chunks(updates):
-        session.execute(update(UsageSnapshot), list(chunk))
-    result.inserted, result.updated = len(inserts), len(updates)
+            continue
+        writes.append({"account_id": key[0], "day": key[1], **values})
+        if stored is None:
+            result.inserted += 1
+        else:
+            result.updated += 1
+    # ON CONFLICT: a snapshot another import wrote since the lookup is overwritten (the later
+    # write wins, as in sequence), not a unique violation.
+    statement = insert_for(session, UsageSnapshot)
+    statement = statement.on_conflict_do_update(
+        index_elements=["account_id", "day"],
+        set_={name: statement.excluded[name] for name in _USAGE_VALUES},
+    )
+    for chunk in _chunks(writes):
+        session.execute(statement, list(chunk))
     return result
 
 
@@ -330,7 +463,7 @@ def _usage_problem(
         return f"day: {row.day} is in the future"
     if key in first_index:
         first = first_index[key]
-        return f"day: duplicate of row {_line(lines, first) or first} for the same account and day"
+        return f"day: duplicate of row {_ref(lines, first)} for the same account and day"
     return None
 
 

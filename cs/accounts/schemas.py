@@ -7,7 +7,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+)
 
 from cs.accounts.models import AccountStatus, ExpansionPotential, ImportanceFlag
 
@@ -16,15 +23,48 @@ _TRUE = {"true", "1", "yes", "y", "はい", "○"}
 _FALSE = {"false", "0", "no", "n", "いいえ", "×"}
 
 
+# The documented bounds of every number and date an import accepts (docs/import.md). They keep
+# each value inside its column (BIGINT / INTEGER on PostgreSQL, 64-bit on SQLite), a sum over
+# every account inside BIGINT, and date arithmetic of the rules (renewal - 120 days, start +
+# 60 days, a login converted to UTC) far from Python's year 1 and 9999.
+MAX_MRR = 1_000_000_000_000  # 1 trillion a month: any real contract, x 100,000 accounts < 2**63
+MAX_SEATS = 999_999  # iter_facts packs seats and active users into 6 decimal digits
+MAX_DAILY_COUNT = 1_000_000  # inquiries a day
+FIRST_DAY = date(1970, 1, 1)
+LAST_DAY = date(2100, 12, 31)
+_DIGITS = re.compile(r"-?\d+")
+
+
 def _whole_number(value: Any) -> Any:
-    """CSV money and counts may be written "1,200,000" or "¥500,000"."""
+    """CSV money and counts may be written "1,200,000", "¥500,000" or in full-width digits."""
+    if isinstance(value, bool):
+        raise ValueError("must be a whole number")
     if isinstance(value, str):
-        cleaned = value.strip().replace(",", "").replace("¥", "").replace("￥", "")
-        if not re.fullmatch(r"-?\d+", cleaned):
+        cleaned = re.sub(r"[,，¥￥\s]", "", value)
+        if not _DIGITS.fullmatch(cleaned):
             raise ValueError("must be a whole number")
+        if len(cleaned) > 40:  # out of every bound; int() of a huge string is slow
+            raise ValueError("is too large")
         return int(cleaned)
     if isinstance(value, float) and not value.is_integer():
-        raise ValueError("must be a whole number")
+        raise ValueError("must be a whole number")  # also NaN and infinity
+    return value
+
+
+def _in_calendar(value: date) -> date:
+    day = value.date() if isinstance(value, datetime) else value
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValueError(f"must be between {FIRST_DAY} and {LAST_DAY}")
+    return value
+
+
+def _plain_text(value: Any) -> Any:
+    """No NUL or other control character (PostgreSQL refuses NUL; terminals obey the others),
+    no lone surrogate (it cannot be stored as UTF-8)."""
+    if isinstance(value, str) and any(
+            (ord(char) < 32 and char not in "\t\n\r") or 0xD800 <= ord(char) <= 0xDFFF
+            for char in value):
+        raise ValueError("contains a control character or an invalid character")
     return value
 
 
@@ -45,9 +85,12 @@ def _yes_no(value: Any) -> Any:
     return value
 
 
-Count = Annotated[int, BeforeValidator(_whole_number), Field(ge=0)]
-# iter_facts packs seats and active users into 6 decimal digits (cs.accounts.facts).
-Seats = Annotated[int, BeforeValidator(_whole_number), Field(ge=0, le=999_999)]
+Money = Annotated[int, BeforeValidator(_whole_number), Field(ge=0, le=MAX_MRR)]
+Count = Annotated[int, BeforeValidator(_whole_number), Field(ge=0, le=MAX_DAILY_COUNT)]
+Seats = Annotated[int, BeforeValidator(_whole_number), Field(ge=0, le=MAX_SEATS)]
+Percent = Annotated[int, BeforeValidator(_whole_number), Field(ge=0, le=100)]
+Day = Annotated[date, AfterValidator(_in_calendar)]
+Moment = Annotated[datetime, AfterValidator(_in_calendar)]
 Text200 = Annotated[str, Field(min_length=1, max_length=200)]
 SlackId = Annotated[str, Field(pattern=r"^[A-Z0-9]{2,32}$")]
 
@@ -55,15 +98,20 @@ SlackId = Annotated[str, Field(pattern=r"^[A-Z0-9]{2,32}$")]
 class _Row(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _text(cls, value: Any) -> Any:
+        return _plain_text(value)
+
 
 class AccountRow(_Row):
     id: Annotated[str, Field(min_length=1, max_length=64)]
     name: Text200
-    mrr: Count
-    contract_start: date
+    mrr: Money
+    contract_start: Day
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "JPY"
     plan: Annotated[str, Field(max_length=100)] | None = None
-    renewal_date: date | None = None
+    renewal_date: Day | None = None
     status: AccountStatus = AccountStatus.ACTIVE
     owner_user_id: SlackId | None = None
     csm_channel: SlackId | None = None
@@ -71,9 +119,9 @@ class AccountRow(_Row):
         default_factory=list
     )
     expansion_potential: ExpansionPotential = ExpansionPotential.NONE
-    churn_date: date | None = None
+    churn_date: Day | None = None
     churn_reason: Annotated[str, Field(max_length=2000)] | None = None
-    renewed_at: date | None = None
+    renewed_at: Day | None = None
 
     @field_validator("currency", mode="before")
     @classmethod
@@ -107,11 +155,11 @@ class ContactRow(_Row):
 
 class UsageRow(_Row):
     account_id: Annotated[str, Field(min_length=1, max_length=64)]
-    day: date
-    last_login_at: datetime | None = None  # no offset: read in settings.timezone
+    day: Day
+    last_login_at: Moment | None = None  # no offset: read in settings.timezone
     active_users: Seats = 0
     seats: Seats = 0
-    setup_progress: Annotated[int, BeforeValidator(_whole_number), Field(ge=0, le=100)] = 0
+    setup_progress: Percent = 0
     inquiries: Count = 0
 
 

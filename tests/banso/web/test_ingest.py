@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from banso.web.ingest import router
 from core.settings import Settings
-from cs.accounts.models import Account, ContactChange
+from cs.accounts.models import Account, ContactChange, MrrChange
 from cs.alerts.models import Alert
 from tests.services import services_for
 
@@ -124,3 +125,57 @@ def test_usage_rows_are_stored(client: TestClient) -> None:
     body = client.post("/api/usage", json={"rows": rows}, headers=AUTH).json()
     assert (body["inserted"], body["rejected"]) == (1, 1)
     assert body["errors"] == [{"index": 1, "reason": "day: 2026-12-24 is in the future"}]
+
+
+def test_out_of_range_and_non_numeric_values_are_row_errors_not_500(
+    client: TestClient, session_factory: sessionmaker[Session]
+) -> None:
+    bad = {"mrr": 10**20, "contract_start": "99999-01-01", "renewal_date": "9999-12-31",
+           "name": "a\x00b"}
+    rows = [ACCOUNT, *({**ACCOUNT, "id": f"X{field}", field: value}
+                       for field, value in bad.items()),
+            {**ACCOUNT, "id": "F1", "mrr": 1e20}, {**ACCOUNT, "id": "F2", "mrr": True},
+            {**ACCOUNT, "id": "F3", "mrr": "abc"}, {**ACCOUNT, "id": "C002", "mrr": 10**12}]
+    # NaN and Infinity are not JSON, but Python clients send them: the server must not choke.
+    body = json.dumps({"rows": [*rows, {**ACCOUNT, "id": "N1", "mrr": float("nan")},
+                                {**ACCOUNT, "id": "N2", "mrr": float("-inf")}]})
+    response = client.post("/api/accounts", content=body,
+                           headers={**AUTH, "Content-Type": "application/json"})
+    assert response.status_code == 200, response.text
+    errors = {error["index"]: error["reason"] for error in response.json()["errors"]}
+    fields = {index: reason.split(":", 1)[0] for index, reason in errors.items()}
+    assert fields == {1: "mrr", 2: "contract_start", 3: "renewal_date", 4: "name", 5: "mrr",
+                      6: "mrr", 7: "mrr", 9: "mrr", 10: "mrr"}
+    assert "less than or equal to 1000000000000" in errors[1]
+    assert "must be between 1970-01-01 and 2100-12-31" in errors[3]
+    assert (response.json()["inserted"], response.json()["rejected"]) == (2, 9)
+    with session_factory() as session:
+        assert sorted(session.scalars(select(Account.id))) == ["C001", "C002"]
+
+
+def test_usage_counts_beyond_their_columns_are_row_errors_not_500(client: TestClient) -> None:
+    client.post("/api/accounts", json={"rows": [ACCOUNT]}, headers=AUTH)
+    day = {"account_id": "C001", "day": "2026-11-20"}
+    rows = [{**day, "inquiries": 2**40}, {**day, "seats": 10**7},
+            {**day, "last_login_at": "0001-01-01T00:00:00"}, {**day, "day": "2026-11-21"}]
+    response = client.post("/api/usage", json={"rows": rows}, headers=AUTH)
+    assert response.status_code == 200, response.text
+    assert [e["reason"].split(":")[0] for e in response.json()["errors"]] == [
+        "inquiries", "seats", "last_login_at"]
+    assert response.json()["inserted"] == 1
+
+
+def test_a_duplicate_id_in_one_request_is_a_row_error(
+    client: TestClient, session_factory: sessionmaker[Session]
+) -> None:
+    rows = [ACCOUNT, {**ACCOUNT, "mrr": 700000}]
+    body = client.post("/api/accounts", json={"rows": rows}, headers=AUTH).json()
+    assert (body["inserted"], body["updated"], body["rejected"]) == (1, 0, 1)
+    assert body["errors"] == [{"index": 1, "reason": "id: duplicate of row 0 (one row per "
+                                                     "account)"}]
+    with session_factory() as session:
+        assert [c.reason for c in session.scalars(select(MrrChange))] == ["new"]
+    contact = {"account_id": "C001", "name": "山田 太郎", "email": "yamada@example.jp"}
+    body = client.post("/api/contacts", json={"rows": [contact, contact]}, headers=AUTH).json()
+    assert (body["inserted"], body["rejected"]) == (1, 1)
+    assert body["errors"][0]["reason"] == "email: duplicate of row 0 for the same account"

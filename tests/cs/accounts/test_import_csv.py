@@ -44,7 +44,8 @@ def cli(engine: Engine, database_url: str, tmp_path: Path,
 
 def write(tmp_path: Path, name: str, text: str, encoding: str = "utf-8") -> Path:
     path = tmp_path / name
-    path.write_bytes(text.encode(encoding))
+    path.write_bytes(text.encode(encoding) if encoding != "surrogateescape"
+                     else text.encode("utf-8", "surrogateescape"))
     return path
 
 
@@ -120,7 +121,8 @@ def test_usage_file_imports(
 @pytest.mark.parametrize(
     ("content", "encoding", "message"),
     [
-        ("id,name,mrr,contract_start\nC1,株式会社,1,2025-01-01\n", "cp932", "not UTF-8"),
+        ("id,name,mrr,contract_start\nC1,株式会社\udc81 ,1,2025-01-01\n", "surrogateescape",
+         "line 2: byte 0x81 is neither UTF-8 nor Shift_JIS (CP932)"),
         ("id,name,contract_start\n", "utf-8", "line 1: missing column(s) mrr"),
         ("id,name,mrr,contract_start,colour\n", "utf-8", "unknown column(s) colour"),
         ("", "utf-8", "empty file"),
