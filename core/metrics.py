@@ -27,6 +27,12 @@ ALERTS_POSTED = Counter(
     "banso_alerts_posted_total", "Alerts delivered to Slack (or logged), by kind.", ["kind"],
     registry=REGISTRY,
 )
+ALERTS_RECOVERED = Counter(
+    "banso_alert_posts_recovered_total",
+    "Alert messages found already in Slack after an ambiguous failure or a crash, so recorded "
+    "instead of posted again (each one a duplicate avoided), by outbox op.", ["op"],
+    registry=REGISTRY,
+)
 ALERT_ACTIONS = Counter(
     "banso_alert_actions_total", "Actions taken on alerts, by kind and action.",
     ["kind", "action"], registry=REGISTRY,
