@@ -184,6 +184,7 @@ class SlackStub:
         self._lock = threading.Condition()
         self._ts = itertools.count(1)
         self._last_ts = 0.0
+        self._holding = 0  # answers being held back by slow_next right now
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
         # A short poll makes close() quick (the default 0.5 s was most of a bot test's time).
@@ -232,6 +233,20 @@ class SlackStub:
         """The next `times` calls to `method` take effect at once but answer after `seconds`."""
         with self._lock:
             self._delays.setdefault(method, []).extend([seconds] * times)
+
+    def holding(self) -> int:
+        """How many answers `slow_next` is holding back at this moment (the calls took effect)."""
+        with self._lock:
+            return self._holding
+
+    def _hold(self, seconds: float) -> None:
+        with self._lock:
+            self._holding += 1
+        try:
+            time.sleep(seconds)
+        finally:
+            with self._lock:
+                self._holding -= 1
 
     def posted(self, channel: str | None = None) -> list[dict[str, Any]]:
         """Every message posted (in `channel`, or anywhere), oldest first, as Slack keeps them."""
@@ -429,7 +444,7 @@ class SlackStub:
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 status, reply_headers, body, delay = stub._record(method, args, headers)
                 if delay:
-                    time.sleep(delay)  # the call took effect; only the answer is late
+                    stub._hold(delay)  # the call took effect; only the answer is late
                 # A client that gave up waiting (its timeout) has closed the connection.
                 with contextlib.suppress(OSError):
                     self._reply(status, reply_headers, body)
