@@ -22,6 +22,15 @@ FEEDBACK = Counter(
     "banso_feedback_total", "Helpful / not-helpful clicks.", ["surface", "helpful"],
     registry=REGISTRY,
 )
+DATABASE_UNAVAILABLE = Counter(
+    "banso_database_unavailable_total",
+    "Requests and Slack questions that met an unreachable database (answered 503 or held), "
+    "by surface.", ["surface"], registry=REGISTRY,
+)
+QUESTIONS_HELD = Gauge(
+    "banso_questions_held", "Slack questions waiting in memory for the database to return.",
+    registry=REGISTRY,
+)
 ESCALATIONS = Counter("banso_escalations_total", "'Ask a human' escalations.", registry=REGISTRY)
 ALERTS_POSTED = Counter(
     "banso_alerts_posted_total", "Alerts delivered to Slack (or logged), by kind.", ["kind"],

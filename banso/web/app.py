@@ -13,7 +13,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from banso import __version__
 from banso.runtime import Runtime, build_runtime, seed_demo_if_empty
-from banso.web import ask, cs_metrics, health, ingest, page, slack_events
+from banso.web import ask, cs_metrics, health, ingest, outage, page, slack_events
 from banso.web.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from banso.web.ratelimit import RateLimiter
 from core.settings import Settings
@@ -53,6 +53,7 @@ def create_app(
     app.include_router(health.router)
     app.include_router(ingest.router)
     app.include_router(cs_metrics.router)
+    outage.register(app)
 
     if runtime.bolt_app is not None:
         slack_events.mount(app, runtime.bolt_app)
