@@ -40,25 +40,47 @@ def key_of(message: dict[str, Any]) -> str | None:
     return str(payload.get("key")) if isinstance(payload, dict) else None
 
 
-def find_posted(client: WebClient, channel: str, key: str, since: datetime,
-                thread_ts: str | None = None) -> str | None:
-    """The ts of our message carrying `key` in `channel` (or in the thread of `thread_ts`)
-    posted since `since`, or None. Slack errors propagate: the attempt is then retried."""
-    oldest = f"{(since - CLOCK_MARGIN).timestamp():.6f}"
-    cursor: str | None = None
-    for _ in range(MAX_PAGES):
-        args: dict[str, Any] = {"channel": channel, "oldest": oldest, "limit": PAGE_SIZE,
-                                "include_all_metadata": True, "cursor": cursor}
-        if thread_ts is None:
-            response = client.conversations_history(**args)
-        else:
-            response = client.conversations_replies(ts=thread_ts, **args)
-        for message in response.get("messages") or []:
-            if key_of(message) == key:
-                return str(message["ts"])
-        cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
-        if not response.get("has_more") or cursor is None:
-            return None
-    log.warning("alert look-up window too busy; posting without a definite answer",
-                extra={"channel": channel, "dedupe_key": key, "pages": MAX_PAGES})
-    return None
+class PostedIndex:
+    """Our messages in a channel (or a thread), read once per delivery round.
+
+    After a Slack outage many rows of one channel need a look-up; `conversations.history` is
+    rate-limited (Tier 3, ~50 a minute), so one read of the window answers all of them. Safe
+    within a round: a message an earlier attempt may have posted is in Slack before the read,
+    and what this round posts itself is confirmed by Slack's answer, never looked up."""
+
+    def __init__(self, client: WebClient) -> None:
+        self._client = client
+        self._read: dict[tuple[str, str | None], tuple[datetime, dict[str, str]]] = {}
+
+    def find(self, channel: str, key: str, since: datetime,
+             thread_ts: str | None = None) -> str | None:
+        """The ts of our message carrying `key` posted since `since`, or None. Slack errors
+        propagate: the attempt is then retried (and looks again)."""
+        where = (channel, thread_ts)
+        cached = self._read.get(where)
+        if cached is None or cached[0] > since:
+            cached = (since, self._keys(channel, since, thread_ts))
+            self._read[where] = cached
+        return cached[1].get(key)
+
+    def _keys(self, channel: str, since: datetime, thread_ts: str | None) -> dict[str, str]:
+        oldest = f"{(since - CLOCK_MARGIN).timestamp():.6f}"
+        found: dict[str, str] = {}
+        cursor: str | None = None
+        for _ in range(MAX_PAGES):
+            args: dict[str, Any] = {"channel": channel, "oldest": oldest, "limit": PAGE_SIZE,
+                                    "include_all_metadata": True, "cursor": cursor}
+            if thread_ts is None:
+                response = self._client.conversations_history(**args)
+            else:
+                response = self._client.conversations_replies(ts=thread_ts, **args)
+            for message in response.get("messages") or []:
+                key = key_of(message)
+                if key is not None:
+                    found.setdefault(key, str(message["ts"]))
+            cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
+            if not response.get("has_more") or cursor is None:
+                return found
+        log.warning("alert look-up window too busy; what is not found is posted",
+                    extra={"channel": channel, "pages": MAX_PAGES})
+        return found

@@ -37,7 +37,7 @@ from core.i18n import Lang, t
 from core.metrics import ALERTS_POSTED, ALERTS_RECOVERED
 from core.services import Services
 from cs.alerts import blocks
-from cs.alerts.lookup import find_posted, metadata
+from cs.alerts.lookup import PostedIndex, metadata
 from cs.alerts.models import Alert, Delivery, OutboxMessage, OutboxOp, OutboxStatus
 
 log = logging.getLogger(__name__)
@@ -103,16 +103,21 @@ class Outbox:
         claimed = self.claim(now, limit, alert_id, token=token)
         if self.client is None:
             self._hold_all(claimed, token, report)
-        started = time.monotonic()
-        for row_id in claimed if self.client is not None else ():
-            # `now` moved on by the real time this batch took: slow sends renew the claim
-            # from the moment they start, not from the start of the batch.
-            at = now + timedelta(seconds=time.monotonic() - started)
-            self._deliver_one(row_id, token, now, at, report)
+        else:
+            self._send_claimed(claimed, token, now, report, PostedIndex(self.client))
         if report.held:
             log.warning("alert messages held", extra={"count": len(report.held),
                                                       "reason": report.hold_reason})
         return report
+
+    def _send_claimed(self, claimed: list[int], token: str, now: datetime,
+                      report: DeliveryReport, posted: PostedIndex) -> None:
+        started = time.monotonic()
+        for row_id in claimed:
+            # `now` moved on by the real time this batch took: slow sends renew the claim
+            # from the moment they start, not from the start of the batch.
+            at = now + timedelta(seconds=time.monotonic() - started)
+            self._deliver_one(row_id, token, now, at, report, posted)
 
     def deliver_all(self, now: datetime, batch: int = 100) -> DeliveryReport:
         """Deliver batch after batch until nothing due is left (retries wait for their time)."""
@@ -178,10 +183,11 @@ class Outbox:
             return bool(getattr(result, "rowcount", 0)), earlier
 
     def _deliver_one(self, row_id: int, token: str, now: datetime, at: datetime,
-                     report: DeliveryReport) -> None:
+                     report: DeliveryReport, posted: PostedIndex) -> None:
         client = self.client
         assert client is not None
         ours, earlier = self._take(row_id, token, at)
+        recall = _Recall(posted, earlier)
         if not ours:
             return  # someone took over our expired claim: theirs to send
         with session_scope(self.session_factory) as session:
@@ -190,7 +196,7 @@ class Outbox:
                 return
             alert = session.get(Alert, row.alert_id) if row.alert_id is not None else None
             try:
-                ts = self._send(client, session, row, alert, earlier)
+                ts = self._send(client, session, row, alert, recall)
             except _Skip:
                 self._settle(row, OutboxStatus.SKIPPED, now)
                 report.skipped.append(row.id)
@@ -211,15 +217,14 @@ class Outbox:
                 ALERTS_POSTED.labels(alert.kind if alert else "digest").inc()
 
     def _send(self, client: WebClient, session: Session, row: OutboxMessage,
-              alert: Alert | None, earlier: datetime | None) -> str | None:
-        """Send the row; `earlier` = an unconfirmed attempt began then (look before posting)."""
+              alert: Alert | None, recall: _Recall) -> str | None:
         op = OutboxOp(row.op)
         if op is OutboxOp.DIGEST:
-            return self._post_digest(client, session, row, earlier)
+            return self._post_digest(client, session, row, recall)
         if alert is None:
             raise _Skip
         if op is OutboxOp.POST_ALERT:
-            return self._post_card(client, row, alert, earlier)
+            return self._post_card(client, row, alert, recall)
         if alert.ts is None or alert.channel is None:
             if op is OutboxOp.THREAD and alert.delivery == Delivery.CARD.value:
                 raise _Defer
@@ -230,7 +235,7 @@ class Outbox:
                                text=blocks.fallback_text(alert, summary, self.lang),
                                blocks=blocks.alert_card(alert, summary, self.lang))
             return alert.ts
-        found = self._recall(client, row, alert.channel, earlier, thread_ts=alert.ts)
+        found = recall(row, alert.channel, thread_ts=alert.ts)
         if found is not None:
             return found
         response = client.chat_postMessage(channel=alert.channel, thread_ts=alert.ts,
@@ -239,12 +244,12 @@ class Outbox:
         return str(response["ts"])
 
     def _post_card(self, client: WebClient, row: OutboxMessage, alert: Alert,
-                   earlier: datetime | None) -> str:
+                   recall: _Recall) -> str:
         if alert.ts is not None:
             return alert.ts  # posted by an earlier attempt that died before marking the row
         if alert.channel is None:
             raise _Hold("no channel: set the account's csm_channel or BANSO_CSM_CHANNEL")
-        found = self._recall(client, row, alert.channel, earlier)
+        found = recall(row, alert.channel)
         if found is not None:
             alert.ts = found
             return found
@@ -259,12 +264,12 @@ class Outbox:
         return alert.ts
 
     def _post_digest(self, client: WebClient, session: Session, row: OutboxMessage,
-                     earlier: datetime | None) -> str:
+                     recall: _Recall) -> str:
         ids = [int(i) for i in row.payload.get("alert_ids", [])]
         alerts = session.scalars(select(Alert).where(Alert.id.in_(ids))).all() if ids else []
         if not alerts or row.channel is None:
             raise _Skip
-        found = self._recall(client, row, row.channel, earlier)
+        found = recall(row, row.channel)
         if found is not None:
             return found
         day = datetime.fromisoformat(row.payload["day"]).date()
@@ -274,19 +279,6 @@ class Outbox:
             blocks=blocks.digest(items, day, self.lang), metadata=metadata(row.dedupe_key),
         )
         return str(response["ts"])
-
-    def _recall(self, client: WebClient, row: OutboxMessage, channel: str,
-                earlier: datetime | None, thread_ts: str | None = None) -> str | None:
-        """The ts of this row's message if an unconfirmed earlier attempt did post it."""
-        if earlier is None:
-            return None
-        found = find_posted(client, channel, row.dedupe_key, earlier, thread_ts=thread_ts)
-        if found is not None:
-            ALERTS_RECOVERED.labels(row.op).inc()
-            log.warning("alert message was already in Slack; recorded, not posted again",
-                        extra={"outbox_id": row.id, "op": row.op, "dedupe_key": row.dedupe_key,
-                               "ts": found, "attempts": row.attempts})
-        return found
 
     def _thread_text(self, alert: Alert, row: OutboxMessage) -> str:
         payload = row.payload
@@ -349,6 +341,26 @@ class Outbox:
             "outbox_id": row.id, "attempts": row.attempts, "error": row.last_error,
             "next_attempt_at": row.next_attempt_at.isoformat(),
             "look_up_first": row.attempted_at is not None})
+
+
+@dataclass(frozen=True)
+class _Recall:
+    """Look before posting, when an unconfirmed attempt began at `earlier` (None: no need)."""
+
+    posted: PostedIndex
+    earlier: datetime | None
+
+    def __call__(self, row: OutboxMessage, channel: str,
+                 thread_ts: str | None = None) -> str | None:
+        if self.earlier is None:
+            return None
+        found = self.posted.find(channel, row.dedupe_key, self.earlier, thread_ts=thread_ts)
+        if found is not None:
+            ALERTS_RECOVERED.labels(row.op).inc()
+            log.warning("alert message was already in Slack; recorded, not posted again",
+                        extra={"outbox_id": row.id, "op": row.op, "dedupe_key": row.dedupe_key,
+                               "ts": found, "attempts": row.attempts})
+        return found
 
 
 def outbox_for(services: Services, client: WebClient | None) -> Outbox:

@@ -147,3 +147,19 @@ def test_a_thread_line_cut_off_by_the_timeout_is_found_in_the_thread_not_posted_
     assert Counter(stub.posted_keys()) == {f"post:{alert.dedupe_key}": 1, "thread:ack:1": 1}
     (lookup,) = stub.calls_to("conversations.replies")
     assert lookup.args["ts"] == alert.ts
+
+
+def test_after_a_slack_outage_one_read_of_the_channel_settles_every_card_of_the_round(
+    alert_settings: Settings, session_factory: sessionmaker[Session], stub: SlackStub
+) -> None:
+    # Slack stored all 30 cards but answered 500: all 30 need a look-up, in one channel.
+    keys = _queue_cards(alert_settings, session_factory, 30)
+    stub.fail_next("chat.postMessage", status=500, times=30, posted=True)
+    worker = Outbox(session_factory, client_for(stub))
+    assert len(worker.deliver(NOW).retrying) == 30
+
+    settled = worker.deliver(NOW + timedelta(minutes=1))
+
+    assert len(settled.sent) == 30
+    assert Counter(stub.posted_keys()) == Counter(keys)  # each once
+    assert len(stub.calls_to("conversations.history")) == 1  # not 30 (Tier 3 rate limit)
