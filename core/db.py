@@ -12,6 +12,8 @@ from typing import Any, ClassVar, cast
 
 from sqlalchemy import DateTime, Engine, Table, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -43,6 +45,14 @@ class Base(DeclarativeBase):
 # timeout, PostgreSQL's lock_timeout): long enough to queue behind a 50,000-row import, short
 # enough that a stuck transaction is an error (a 503 for the ingest API) instead of a hang.
 LOCK_TIMEOUT_S = 30.0
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Is this the database being unreachable (down, restarting, dropped, locked, pool
+    exhausted) rather than a bug or bad data? Such a failure is answered "try again later"."""
+    if isinstance(exc, OperationalError | PoolTimeout):
+        return True
+    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
 
 
 def make_engine(url: str, *, lock_timeout_s: float = LOCK_TIMEOUT_S) -> Engine:

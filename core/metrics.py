@@ -22,9 +22,24 @@ FEEDBACK = Counter(
     "banso_feedback_total", "Helpful / not-helpful clicks.", ["surface", "helpful"],
     registry=REGISTRY,
 )
+DATABASE_UNAVAILABLE = Counter(
+    "banso_database_unavailable_total",
+    "Requests and Slack questions that met an unreachable database (answered 503 or held), "
+    "by surface.", ["surface"], registry=REGISTRY,
+)
+QUESTIONS_HELD = Gauge(
+    "banso_questions_held", "Slack questions waiting in memory for the database to return.",
+    registry=REGISTRY,
+)
 ESCALATIONS = Counter("banso_escalations_total", "'Ask a human' escalations.", registry=REGISTRY)
 ALERTS_POSTED = Counter(
     "banso_alerts_posted_total", "Alerts delivered to Slack (or logged), by kind.", ["kind"],
+    registry=REGISTRY,
+)
+ALERTS_RECOVERED = Counter(
+    "banso_alert_posts_recovered_total",
+    "Alert messages found already in Slack after an ambiguous failure or a crash, so recorded "
+    "instead of posted again (each one a duplicate avoided), by outbox op.", ["op"],
     registry=REGISTRY,
 )
 ALERT_ACTIONS = Counter(

@@ -12,7 +12,14 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -116,6 +123,15 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("SLACK_API_URL", "BANSO_SLACK_API_URL"),
         description="Slack Web API base URL (proxies, tests).",
     )
+    slack_timeout_seconds: int = Field(
+        30, ge=1, le=300, description="How long one Slack Web API call may take before it is "
+        "given up (an alert post that times out is looked up before it is sent again).",
+    )
+    outbox_claim_seconds: int = Field(
+        300, ge=2, description="How long an alert message stays claimed by the worker sending "
+        "it; a worker that died (kill -9) is taken over after this. At least twice "
+        "BANSO_SLACK_TIMEOUT_SECONDS, so a slow send is never taken over while in flight.",
+    )
     community_channels: CsvList = Field(
         default_factory=list, description="Channel ids where the bot auto-answers public questions."
     )
@@ -187,6 +203,13 @@ class Settings(BaseSettings):
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
         return level
+
+    @model_validator(mode="after")
+    def _claim_outlasts_a_send(self) -> Settings:
+        if self.outbox_claim_seconds < 2 * self.slack_timeout_seconds:
+            raise ValueError("BANSO_OUTBOX_CLAIM_SECONDS must be at least twice "
+                             "BANSO_SLACK_TIMEOUT_SECONDS (a send in flight is never taken over)")
+        return self
 
     @field_validator("database_url")
     @classmethod

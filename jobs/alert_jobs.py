@@ -22,7 +22,7 @@ from cs.accounts.models import Account, ContactChange
 from cs.accounts.service import facts_for, iter_facts
 from cs.alerts.digest import build_digests
 from cs.alerts.models import Alert, AlertKind, AlertStatus, OutboxMessage
-from cs.alerts.outbox import DeliveryReport, Outbox
+from cs.alerts.outbox import DeliveryReport, Outbox, outbox_for
 from cs.alerts.selection import SelectionContext, select_alerts
 from cs.alerts.service import (
     AlertCandidate,
@@ -64,7 +64,7 @@ DESCRIPTIONS = {
 
 
 def outbox(services: Services) -> Outbox:
-    return Outbox(services.session_factory, services.slack, lang=services.lang)
+    return outbox_for(services, services.slack)
 
 
 def selection(services: Services, now: datetime) -> SelectionContext:

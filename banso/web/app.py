@@ -16,7 +16,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from banso import __version__
 from banso.runtime import Runtime, build_runtime, seed_demo_if_empty
-from banso.web import ask, cs_metrics, health, ingest, page, slack_events
+from banso.web import ask, cs_metrics, health, ingest, outage, page, slack_events
 from banso.web.deps import api_token_refusal, bearer_token
 from banso.web.middleware import BodyLimitMiddleware, BodyRule, Gate, RequestContextMiddleware
 from banso.web.ratelimit import RateLimiter
@@ -62,6 +62,7 @@ def create_app(
     app.include_router(health.router)
     app.include_router(ingest.router)
     app.include_router(cs_metrics.router)
+    outage.register(app)
 
     if runtime.bolt_app is not None:
         slack_events.mount(app, runtime.bolt_app, settings.slack_signing_secret)

@@ -92,6 +92,7 @@ def _entry(hit: Hit) -> AnswerEntry:
     responses={
         413: {"model": ErrorBody, "description": "Body far larger than any allowed question."},
         429: {"model": ErrorBody, "description": "Rate limit; see Retry-After."},
+        503: {"model": ErrorBody, "description": "Database unavailable; see Retry-After."},
     },
     summary="Answer a question from the public knowledge base",
 )

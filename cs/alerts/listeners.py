@@ -40,7 +40,7 @@ from cs.alerts.blocks import (
     snooze_form,
 )
 from cs.alerts.models import ActionKind, Alert
-from cs.alerts.outbox import Outbox
+from cs.alerts.outbox import outbox_for
 from cs.alerts.payloads import AlertRef, SnoozeViewRef
 from cs.alerts.routing import RoutingError, parse_scope, set_scope
 from cs.alerts.service import begin_write
@@ -278,9 +278,8 @@ class AlertHandlers:
         click.session.commit()  # the outbox reads the queued re-render in its own session
         if outcome.recorded:
             ALERT_ACTIONS.labels(kind, request.click.action.value).inc()
-        Outbox(self.services.session_factory, click.services.client,
-               lang=self.services.lang).deliver(self.services.now(),
-                                                alert_id=request.click.alert_id)
+        outbox_for(self.services, click.services.client).deliver(
+            self.services.now(), alert_id=request.click.alert_id)
 
     def on_alerts_command(self, ack: Ack, command: dict[str, Any]) -> None:
         lang = self.services.lang

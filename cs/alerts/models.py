@@ -178,6 +178,9 @@ class OutboxMessage(Base):
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     claimed_until: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
+    # Set (and committed) before a send; cleared once Slack's answer is stored or is a sure
+    # refusal. Still set when the row is sent again = the message may be in Slack already.
+    attempted_at: Mapped[datetime | None]
     result_ts: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     sent_at: Mapped[datetime | None]
