@@ -7,7 +7,7 @@ import logging
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
 
-from banso.web.answers import UnknownAnswer, record_web_feedback, record_web_question
+from banso.web.answers import AnswerLog, UnknownAnswer, record_web_feedback
 from banso.web.deps import ServicesDep, SessionDep
 from banso.web.ratelimit import RateLimiter
 from banso.web.schemas import (
@@ -107,17 +107,15 @@ def _entry(hit: Hit) -> AnswerEntry:
     },
     summary="Answer a question from the public knowledge base",
 )
-def ask(
-    body: AskRequest, request: Request, services: ServicesDep, session: SessionDep,
-) -> AskResponse:
+def ask(body: AskRequest, request: Request, services: ServicesDep) -> AskResponse:
     question = _prepare(services, body.question)
     _charge(request, question.cost)
     result = _search(services, question, client_key(request))
     hits = _public_hits(result, services.retriever.scoring.suggest_threshold)
     decision = result.decision if hits else Decision.ABSTAIN
     lang: Lang = body.lang or ("en" if result.lang == "en" else "ja")
-    answer_id = record_web_question(session, result, hits, decision, services.now())
-    session.commit()
+    answers: AnswerLog = request.app.state.answer_log
+    answer_id = answers.record(result, hits, decision, services.now())
     # Never the question text at INFO: visitors type personal data into chat boxes.
     log.info("answered", extra={"decision": decision.value, "entries": len(hits),
                                 "chars": len(body.question), "answer_id": answer_id})
