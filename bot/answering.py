@@ -171,7 +171,8 @@ def search_and_record(services: Services, ask: Ask) -> tuple[Question, SearchRes
         place.channel, is_dm=ask.is_dm, user_is_staff=services.staff.is_staff(place.user)
     )
     text = ask.text[: services.settings.ask_max_chars]
-    result = services.retriever.search(text, visibility)
+    # The asker is whose turn it is in the embedder's fair queue.
+    result = services.retriever.search(text, visibility, client=place.user or "")
     with session_scope(services.session_factory) as session:
         question = record_question(session, surface=ask.surface, result=result,
                                    visibility=visibility, now=services.now(), text=text,

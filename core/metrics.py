@@ -70,3 +70,19 @@ INDEX_AGE = Gauge(
     "banso_index_age_seconds", "Seconds since the live index was built (set at scrape time).",
     registry=REGISTRY,
 )
+QUERY_CACHE = Counter(
+    "banso_query_cache_total", "Query embeddings served from the cache (hit) or computed (miss).",
+    ["result"], registry=REGISTRY,
+)
+QUERY_BUSY = Counter(
+    "banso_query_busy_total", "Questions refused because the embedder's queue was full.",
+    registry=REGISTRY,
+)
+
+
+def observe_query(event: str) -> None:
+    """The retrieval pool's events ("hit", "miss", "busy") as the two counters above."""
+    if event == "busy":
+        QUERY_BUSY.inc()
+    else:
+        QUERY_CACHE.labels(event).inc()

@@ -76,6 +76,24 @@ class Settings(BaseSettings):
         None, description="Prefix for passages; None picks the model's known prefix."
     )
     watch_knowledge: bool = Field(True, description="Reload the index when knowledge files change.")
+    query_max_tokens: int = Field(
+        64, ge=8, le=512,
+        description="Tokens of a question that are embedded and searched (its start is kept): "
+        "bounds what one question costs, whatever its length.",
+    )
+    query_queue_size: int = Field(
+        64, ge=1, description="Questions waiting for the embedder, all clients; more are "
+        "refused with 503 and Retry-After.",
+    )
+    query_queue_per_client: int = Field(
+        8, ge=1, description="Of those, how many one client (address, Slack user) may hold.",
+    )
+    query_wait_seconds: float = Field(
+        10.0, gt=0, description="Longest a question waits for the embedder before a 503.",
+    )
+    query_cache_size: int = Field(
+        1024, ge=0, description="Query vectors of repeated questions kept in memory (0: off).",
+    )
 
     # --- HTTP ------------------------------------------------------------------------------
     host: str = Field("127.0.0.1", description="Address `banso serve` binds.")

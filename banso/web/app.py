@@ -17,6 +17,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from banso import __version__
 from banso.runtime import Runtime, build_runtime, seed_demo_if_empty
 from banso.web import ask, cs_metrics, health, ingest, outage, page, slack_events
+from banso.web.answers import AnswerLog
 from banso.web.deps import api_token_refusal, bearer_token
 from banso.web.middleware import BodyLimitMiddleware, BodyRule, Gate, RequestContextMiddleware
 from banso.web.ratelimit import RateLimiter
@@ -56,6 +57,7 @@ def create_app(
     app.state.services = services
     app.add_exception_handler(RequestValidationError, validation_error)
     app.state.ask_limiter = RateLimiter(settings.ask_rate_limit_per_minute, clock=clock)
+    app.state.answer_log = AnswerLog(services.session_factory)
 
     app.include_router(page.router)
     app.include_router(ask.router)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
 
-from banso.web.answers import UnknownAnswer, record_web_feedback, record_web_question
+from banso.web.answers import AnswerLog, UnknownAnswer, record_web_feedback
 from banso.web.deps import ServicesDep, SessionDep
 from banso.web.ratelimit import RateLimiter
 from banso.web.schemas import (
@@ -23,7 +23,8 @@ from banso.web.validation import StrictJsonRoute
 from core.i18n import t
 from core.services import Services
 from retrieval.models import Decision, Hit, SearchResult, Visibility
-from retrieval.service import QueryError
+from retrieval.queries import PreparedQuery
+from retrieval.service import QueryBusy, QueryError
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api", tags=["chat"], route_class=StrictJsonRoute)
@@ -36,9 +37,9 @@ def client_key(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def rate_limit(request: Request) -> None:
+def _charge(request: Request, cost: float) -> None:
     limiter: RateLimiter = request.app.state.ask_limiter
-    retry_after = limiter.acquire(client_key(request))
+    retry_after = limiter.acquire(client_key(request), cost)
     if retry_after:
         raise HTTPException(
             status.HTTP_429_TOO_MANY_REQUESTS,
@@ -54,16 +55,27 @@ def _question_error(kind: str, message: str) -> RequestValidationError:
     )
 
 
-def _search(services: Services, question: str) -> SearchResult:
+def _prepare(services: Services, question: str) -> PreparedQuery:
     limit = services.settings.ask_max_chars
     if len(question) > limit:
         raise _question_error(
             "string_too_long", f"question is {len(question)} characters; the limit is {limit}"
         )
     try:
-        return services.retriever.search(question, Visibility.PUBLIC, k=MAX_ENTRIES)
+        return services.retriever.prepare(question)
     except QueryError as exc:
         raise _question_error("value_error", str(exc)) from None
+
+
+def _search(services: Services, question: PreparedQuery, client: str) -> SearchResult:
+    try:
+        return services.retriever.search(question, Visibility.PUBLIC, k=MAX_ENTRIES,
+                                         client=client)
+    except QueryBusy as busy:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE, f"busy; retry in {busy.retry_after} s",
+            headers={"Retry-After": str(busy.retry_after)},
+        ) from None
 
 
 def _public_hits(result: SearchResult, suggest_threshold: float) -> list[Hit]:
@@ -88,21 +100,24 @@ def _entry(hit: Hit) -> AnswerEntry:
 @router.post(
     "/ask",
     response_model=AskResponse,
-    dependencies=[Depends(rate_limit)],
     responses={
         413: {"model": ErrorBody, "description": "Body far larger than any allowed question."},
-        429: {"model": ErrorBody, "description": "Rate limit; see Retry-After."},
-        503: {"model": ErrorBody, "description": "Database unavailable; see Retry-After."},
+        429: {"model": ErrorBody, "description": "Rate limit (long questions cost more); "
+              "see Retry-After."},
+        503: {"model": ErrorBody, "description": "Search queue full or database unavailable; "
+              "see Retry-After."},
     },
     summary="Answer a question from the public knowledge base",
 )
-def ask(body: AskRequest, services: ServicesDep, session: SessionDep) -> AskResponse:
-    result = _search(services, body.question)
+def ask(body: AskRequest, request: Request, services: ServicesDep) -> AskResponse:
+    question = _prepare(services, body.question)
+    _charge(request, question.cost)
+    result = _search(services, question, client_key(request))
     hits = _public_hits(result, services.retriever.scoring.suggest_threshold)
     decision = result.decision if hits else Decision.ABSTAIN
     lang: Lang = body.lang or ("en" if result.lang == "en" else "ja")
-    answer_id = record_web_question(session, result, hits, decision, services.now())
-    session.commit()
+    answers: AnswerLog = request.app.state.answer_log
+    answer_id = answers.record(result, hits, decision, services.now())
     # Never the question text at INFO: visitors type personal data into chat boxes.
     log.info("answered", extra={"decision": decision.value, "entries": len(hits),
                                 "chars": len(body.question), "answer_id": answer_id})
