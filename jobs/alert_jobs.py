@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from core.services import Services
 from cs.accounts.models import Account, ContactChange
 from cs.accounts.service import facts_for, iter_facts
+from cs.alerts.details import card_details, with_details
 from cs.alerts.digest import build_digests
 from cs.alerts.models import Alert, AlertKind, AlertStatus, OutboxMessage
 from cs.alerts.outbox import DeliveryReport, Outbox
@@ -72,7 +73,8 @@ def selection(services: Services, now: datetime) -> SelectionContext:
     jobs = services.rules.jobs
     return SelectionContext(rules=services.rules, now=now.astimezone(services.timezone),
                             default_channel=services.settings.csm_channel,
-                            onboarding_checkins=jobs.onboarding_checkins, lang=jobs.lang)
+                            onboarding_checkins=jobs.onboarding_checkins, lang=jobs.lang,
+                            account_url_template=services.settings.account_url_template)
 
 
 @dataclass(frozen=True)
@@ -210,6 +212,9 @@ def _chunk(session: Session, chunk: list[AccountFacts], kinds: tuple[AlertKind, 
         except Exception:
             _failed(facts, report)
     begin_write(session)
+    details = card_details(session, (c for _, found_ in found for c in found_), selection.now)
+    found = [(facts, [with_details(c, details.get(c.account_id)) for c in candidates])
+             for facts, candidates in found]
     current = current_alerts(session, [f.account_id for f in chunk], kinds)
     day = selection.now.date().isoformat()
     fired = fired_keys(session, [f.account_id for f, candidates in found if candidates], kinds)

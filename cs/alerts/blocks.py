@@ -24,8 +24,17 @@ from core.slack.blocks import (
     section,
 )
 from core.slack.ids import ActionId, ViewId
-from cs.alerts.models import Alert, AlertStatus, AlertSummary
+from cs.alerts.models import (
+    Alert,
+    AlertKind,
+    AlertStatus,
+    AlertSummary,
+    ContactChangeLine,
+    SignalLine,
+    TouchLine,
+)
 from cs.alerts.payloads import AlertRef, SnoozeViewRef
+from cs.rules.models import Phase
 
 MAX_DIGEST_BLOCKS = MAX_MESSAGE_BLOCKS - 2  # room for the header and the "N more" footer
 
@@ -68,7 +77,7 @@ def _option(text: str, value: str) -> dict[str, Any]:
 
 
 def title(alert: Alert, summary: AlertSummary, lang: Lang) -> str:
-    return f"{t('alerts.kind.' + alert.kind, lang)}: {summary.account_name}"
+    return f"{t('alerts.kind.' + alert.kind, lang)}: {escape(summary.account_name)}"
 
 
 def fallback_text(alert: Alert, summary: AlertSummary, lang: Lang) -> str:
@@ -78,33 +87,49 @@ def fallback_text(alert: Alert, summary: AlertSummary, lang: Lang) -> str:
 
 
 def alert_card(alert: Alert, summary: AlertSummary, lang: Lang = "ja") -> list[Block]:
-    blocks: list[Block] = [
-        section(_headline(alert, summary, lang)),
-        {"type": "section", "fields": _fields(summary, lang)},
-    ]
-    if summary.reasons:
-        blocks.append(section("\n".join(f"• {reason}" for reason in summary.reasons)))
-    blocks.append(context(*_state_lines(alert, lang)))
-    if alert.status != AlertStatus.RESOLVED.value:
-        blocks.append(_actions(alert, lang))
+    """One alert's card: the account (owner, tier, health, links), the evidence, its state
+    and its buttons."""
+    blocks = [section(_headline(alert, summary, lang)), *_account(summary, lang)]
+    blocks += _part(alert, summary, lang)
     return blocks
 
 
 def _headline(alert: Alert, summary: AlertSummary, lang: Lang) -> str:
     owner = mention(alert.owner_user_id) or f"_{t('alerts.unowned', lang)}_"
     line = f"*{title(alert, summary, lang)}*  {t('alerts.owner', lang)}: {owner}"
-    return f"~{line}~" if alert.status == AlertStatus.RESOLVED.value else line
+    line = f"~{line}~" if alert.status == AlertStatus.RESOLVED.value else line
+    return line + _account_link(summary, lang)
+
+
+def _account_link(summary: AlertSummary, lang: Lang) -> str:
+    if not summary.account_url:
+        return ""
+    return f"  <{escape(summary.account_url)}|{t('alerts.open_account', lang)}>"
+
+
+def _account(summary: AlertSummary, lang: Lang) -> list[Block]:
+    """What every card says about the account: tier, MRR, health and its main reasons,
+    the renewal countdown (renewal phase only) and the recent touches."""
+    blocks: list[Block] = [{"type": "section", "fields": _fields(summary, lang)}]
+    notes = []
+    if summary.health_reasons:
+        reasons = " / ".join(summary.health_reasons)
+        notes.append(t("alerts.health_reasons", lang, reasons=reasons))
+    touches = " · ".join(_touch(touch, lang) for touch in summary.recent_touches)
+    notes.append(t("alerts.recent_touches", lang, touches=touches or t("alerts.no_touch", lang)))
+    blocks.append(context(*notes))
+    return blocks
 
 
 def _fields(summary: AlertSummary, lang: Lang) -> list[dict[str, str]]:
     fields = [
         f"*{t('alerts.touch', lang)}*\n{t('alerts.touch.' + summary.touch_model, lang)}",
-        f"*{t('alerts.mrr', lang)}*\n{summary.mrr:,} {summary.currency}",
+        f"*{t('alerts.mrr', lang)}*\n{_money(summary.mrr, summary.currency)}",
     ]
     if summary.health_score is not None:
-        fields.append(f"*{t('alerts.health', lang)}*\n"
-                      f"{summary.health_score} ({summary.health_band})")
-    if summary.days_to_renewal is not None and summary.renewal_date is not None:
+        fields.append(f"*{t('alerts.health', lang)}*\n{_health(summary, lang)}")
+    if (summary.phase == Phase.RENEWAL.value and summary.days_to_renewal is not None
+            and summary.renewal_date is not None):
         fields.append(
             f"*{t('alerts.renewal', lang)}*\n{t('alerts.days', lang, n=summary.days_to_renewal)} "
             f"({_day(summary.renewal_date)})"
@@ -112,8 +137,92 @@ def _fields(summary: AlertSummary, lang: Lang) -> list[dict[str, str]]:
     return [{"type": "mrkdwn", "text": text} for text in fields]
 
 
+def _health(summary: AlertSummary, lang: Lang) -> str:
+    if summary.health_band is None:
+        return str(summary.health_score)
+    band = t(f"alerts.band.{summary.health_band}", lang)
+    return t("alerts.health_value", lang, score=summary.health_score, band=band)
+
+
+def _money(amount: int, currency: str) -> str:
+    return f"{amount:,} {currency}"
+
+
 def _day(day: date) -> str:
     return day.isoformat()
+
+
+def _ago(days: int, lang: Lang) -> str:
+    return t("alerts.today", lang) if days == 0 else t("alerts.days_ago", lang, n=days)
+
+
+def _touch(touch: TouchLine, lang: Lang) -> str:
+    line = t("alerts.touch_line", lang, kind=t(f"alerts.touch.{touch.kind}", lang),
+             day=_day(touch.on), ago=_ago(touch.days_ago, lang))
+    return f"{line} {mention(touch.user_id)}".rstrip()
+
+
+def _part(alert: Alert, summary: AlertSummary, lang: Lang) -> list[Block]:
+    """The alert's own evidence, its state and (while not resolved) its buttons."""
+    blocks: list[Block] = []
+    body = _evidence(alert, summary, lang)
+    if body:
+        blocks.append(section(clip("\n".join(f"• {line}" for line in body))))
+    blocks.append(context(*_state_lines(alert, lang)))
+    if alert.status != AlertStatus.RESOLVED.value:
+        blocks.append(_actions(alert, lang))
+    return blocks
+
+
+def _evidence(alert: Alert, summary: AlertSummary, lang: Lang) -> list[str]:
+    """What this kind of alert needs for the next step (escaped where it is customer text)."""
+    if alert.kind == AlertKind.AT_RISK.value and summary.signals:
+        return [f"{signal.text} — {_trend(signal, lang)}" for signal in summary.signals]
+    if alert.kind == AlertKind.CONTACT_CHANGE.value and summary.contact is not None:
+        return _contact(summary.contact, lang)
+    if alert.kind == AlertKind.RENEWAL.value:
+        return _renewal(summary, lang)
+    return list(summary.reasons)
+
+
+def _trend(signal: SignalLine, lang: Lang) -> str:
+    if signal.previous is None or signal.value is None:
+        return t("alerts.trend.new", lang)
+    if signal.previous == signal.value:
+        return t("alerts.trend.same", lang)
+    worse = (signal.value > signal.previous) == signal.higher_is_worse
+    return t("alerts.trend.worse" if worse else "alerts.trend.better", lang,
+             before=f"{signal.previous:g}")
+
+
+def _contact(contact: ContactChangeLine, lang: Lang) -> list[str]:
+    def person(name: str | None, email: str | None) -> str:
+        parts = [escape(name) if name else "", f"({escape(email)})" if email else ""]
+        return " ".join(p for p in parts if p) or "—"
+
+    moved = (t("alerts.contact.moved_to", lang, place=escape(contact.moved_to))
+             if contact.moved_to else t("alerts.contact.moved_unknown", lang))
+    return [
+        t("alerts.contact.previous", lang,
+          name=person(contact.previous_name, contact.previous_email)),
+        moved,
+        t("alerts.contact.new", lang, name=person(contact.new_name, contact.new_email)),
+        t("alerts.contact.changed", lang, day=_day(contact.changed_on),
+          ago=_ago(contact.days_since, lang)),
+    ]
+
+
+def _renewal(summary: AlertSummary, lang: Lang) -> list[str]:
+    lines = [t("alerts.contract_value_line", lang,
+               value=_money(summary.mrr * 12, summary.currency),
+               mrr=_money(summary.mrr, summary.currency))]
+    if summary.renewal_date is not None and summary.days_to_renewal is not None:
+        lines.append(t("alerts.renewal_line", lang, date=_day(summary.renewal_date),
+                       days=t("alerts.days", lang, n=summary.days_to_renewal)))
+    last = summary.last_touch
+    lines.append(t("alerts.last_touch", lang,
+                   touch=_touch(last, lang) if last else t("alerts.no_touch", lang)))
+    return lines
 
 
 def _state_lines(alert: Alert, lang: Lang) -> list[str]:
@@ -226,7 +335,7 @@ def digest(
 def _digest_line(alert: Alert, summary: AlertSummary, lang: Lang) -> str:
     reasons = " / ".join(summary.reasons)
     kind = t("alerts.kind." + alert.kind, lang)
-    return clip(f"• *{summary.account_name}* — {kind}: {reasons}", 500)
+    return clip(f"• *{escape(summary.account_name)}* — {kind}: {reasons}", 500)
 
 
 def _pack(lines: list[str]) -> list[tuple[str, int]]:

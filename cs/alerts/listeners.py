@@ -123,7 +123,7 @@ def _snooze_until(action_id: ActionId, action: dict[str, Any], now: datetime,
         choice = _selected(action)
         if choice not in SNOOZE_CHOICES:
             raise BadClickError(f"unknown snooze choice {choice!r}")
-        return now + timedelta(days=SNOOZE_CHOICES[choice])
+        return snooze_for(SNOOZE_CHOICES[choice], now, timezone)
     if action_id is ActionId.SNOOZE_UNTIL:
         try:
             day = date.fromisoformat(str(action.get("selected_date")))
@@ -137,6 +137,13 @@ def snooze_on(day: date, now: datetime, timezone: str) -> datetime:
     """A snooze "until a date" ends that morning in the team's time zone."""
     local = datetime.combine(day, time(SNOOZE_UNTIL_HOUR), ZoneInfo(timezone))
     return local.astimezone(now.tzinfo)
+
+
+def snooze_for(days: int, now: datetime, timezone: str) -> datetime:
+    """A quick snooze of N days ends at 09:00 on the team's calendar day N days from today
+    (docs/alerts.md), not N × 24 hours after the click."""
+    today = now.astimezone(ZoneInfo(timezone)).date()
+    return snooze_on(today + timedelta(days=days), now, timezone)
 
 
 def parse_snooze_form(body: dict[str, Any], now: datetime,
@@ -163,7 +170,7 @@ def parse_snooze_form(body: dict[str, Any], now: datetime,
     errors: dict[SnoozeField, str] = {}
     until = None
     if choice in SNOOZE_CHOICES:
-        until = now + timedelta(days=SNOOZE_CHOICES[choice])
+        until = snooze_for(SNOOZE_CHOICES[choice], now, timezone)
     elif choice == SNOOZE_ON_DATE:
         try:
             until = snooze_on(date.fromisoformat(str(picked)), now, timezone)

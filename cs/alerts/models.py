@@ -72,10 +72,48 @@ class RoutingScope(StrEnum):
     ALL = "all"
 
 
+class SignalLine(BaseModel):
+    """One risk signal on an at-risk card: its figure in words, and how it moved."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    kind: str  # cs.rules.models.RiskKind
+    text: str  # the figure in words ("最終ログイン 30日前 (基準 14日)")
+    value: float | None = None
+    previous: float | None = None  # the figure the card showed before it last changed
+    higher_is_worse: bool = True
+
+
+class ContactChangeLine(BaseModel):
+    """Who the primary contact was, where they went and who it is now (from the import)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    previous_name: str | None = None
+    previous_email: str | None = None
+    moved_to: str | None = None
+    new_name: str
+    new_email: str
+    changed_on: date  # in the team's time zone
+    days_since: int  # calendar days
+
+
+class TouchLine(BaseModel):
+    """A logged call, meeting or email, as the card lists it."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    kind: str
+    on: date  # in the team's time zone
+    days_ago: int  # calendar days
+    user_id: str | None = None
+
+
 class AlertSummary(BaseModel):
     """What the card shows besides the alert's state; stored on the alert as JSON evidence.
 
     Kept on the row (not recomputed on click) so a click re-renders exactly what was assessed.
+    Fields added later have defaults, so evidence stored before them still reads.
     """
 
     model_config = ConfigDict(extra="ignore")
@@ -86,11 +124,21 @@ class AlertSummary(BaseModel):
     currency: str = "JPY"
     health_score: int | None = None
     health_band: str | None = None
+    health_reasons: list[str] = Field(default_factory=list)  # the measures that cost most
+    phase: str | None = None  # cs.rules.models.Phase: the renewal countdown shows in "renewal"
     reasons: list[str] = Field(default_factory=list)
+    signals: list[SignalLine] = Field(default_factory=list)  # at-risk: each with its trend
+    contact: ContactChangeLine | None = None  # contact change
+    recent_touches: list[TouchLine] = Field(default_factory=list)  # newest first
+    account_url: str | None = None  # BANSO_ACCOUNT_URL_TEMPLATE filled in
     days_to_renewal: int | None = None
     renewal_date: date | None = None
     milestone: int | None = None  # renewal reminder day (120/90/60/30)
     cadence_due: list[str] = Field(default_factory=list)
+
+    @property
+    def last_touch(self) -> TouchLine | None:
+        return self.recent_touches[0] if self.recent_touches else None
 
 
 class Alert(Base):

@@ -221,7 +221,7 @@ def _snooze_over(alert: Alert, now: datetime) -> bool:
 def _apply_evidence(
     session: Session, alert: Alert, candidate: AlertCandidate, new_key: str | None
 ) -> bool:
-    evidence = candidate.summary.model_dump(mode="json")
+    evidence = with_trends(candidate.summary, alert.evidence).model_dump(mode="json")
     changed = evidence != alert.evidence or candidate.priority != alert.priority
     if changed:
         alert.evidence, alert.priority = evidence, candidate.priority
@@ -231,6 +231,23 @@ def _apply_evidence(
         alert.dedupe_key = new_key  # the new period is covered by this alert: never posted anew
         changed = True
     return changed
+
+
+def with_trends(summary: AlertSummary, before: dict[str, Any]) -> AlertSummary:
+    """Each signal keeps the figure the card showed before it last changed, so the card can
+    say whether it got worse or better (a figure that did not move keeps its old trend)."""
+    if not summary.signals:
+        return summary
+    old = {str(s.get("kind")): s for s in before.get("signals", []) if isinstance(s, dict)}
+    signals = []
+    for signal in summary.signals:
+        prior = old.get(signal.kind)
+        if prior is not None:
+            moved = prior.get("value") != signal.value
+            previous = prior.get("value") if moved else prior.get("previous")
+            signal = signal.model_copy(update={"previous": previous})
+        signals.append(signal)
+    return summary.model_copy(update={"signals": signals})
 
 
 def end_state(session: Session, alert: Alert, now: datetime, result: ReconcileResult) -> None:
