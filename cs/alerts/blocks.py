@@ -18,6 +18,7 @@ from core.slack.blocks import (
     Block,
     clip,
     context,
+    divider,
     escape,
     header,
     plain,
@@ -37,6 +38,9 @@ from cs.alerts.payloads import AlertRef, SnoozeViewRef
 from cs.rules.models import Phase
 
 MAX_DIGEST_BLOCKS = MAX_MESSAGE_BLOCKS - 2  # room for the header and the "N more" footer
+# A shared card: headline, fields, notes, then a divider, evidence, state and buttons per
+# alert; one account has at most one alert per kind (7), so this cap is never reached.
+MAX_CARD_PARTS = (MAX_MESSAGE_BLOCKS - 3) // 4
 
 
 class SnoozeField(StrEnum):
@@ -92,6 +96,33 @@ def alert_card(alert: Alert, summary: AlertSummary, lang: Lang = "ja") -> list[B
     blocks = [section(_headline(alert, summary, lang)), *_account(summary, lang)]
     blocks += _part(alert, summary, lang)
     return blocks
+
+
+def group_card(parts: list[tuple[Alert, AlertSummary]], lang: Lang = "ja") -> list[Block]:
+    """One card for the alerts of one account that fired the same day: the account once,
+    then each alert with its own evidence, state and buttons (they may differ)."""
+    if len(parts) == 1:
+        return alert_card(*parts[0], lang)
+    host, latest = parts[0][0], parts[-1][1]  # the newest assessment describes the account
+    owner = mention(host.owner_user_id) or f"_{t('alerts.unowned', lang)}_"
+    headline = (f"*{escape(latest.account_name)}*  {t('alerts.owner', lang)}: {owner}"
+                + _account_link(latest, lang))
+    blocks = [section(headline), *_account(latest, lang)]
+    for alert, summary in parts[:MAX_CARD_PARTS]:
+        kind = f"*{t('alerts.kind.' + alert.kind, lang)}*"
+        if alert.status == AlertStatus.RESOLVED.value:
+            kind = f"~{kind}~"
+        blocks.append(divider())
+        blocks += _part(alert, summary, lang, heading=kind)
+    return blocks
+
+
+def group_text(parts: list[tuple[Alert, AlertSummary]], lang: Lang) -> str:
+    """The notification text of a card: the owner and every alert on it."""
+    host, summary = parts[0]
+    kinds = " / ".join(t("alerts.kind." + alert.kind, lang) for alert, _ in parts)
+    line = f"{mention(host.owner_user_id)} {kinds}: {escape(summary.account_name)}"
+    return clip(line.strip())
 
 
 def _headline(alert: Alert, summary: AlertSummary, lang: Lang) -> str:
@@ -162,12 +193,14 @@ def _touch(touch: TouchLine, lang: Lang) -> str:
     return f"{line} {mention(touch.user_id)}".rstrip()
 
 
-def _part(alert: Alert, summary: AlertSummary, lang: Lang) -> list[Block]:
+def _part(alert: Alert, summary: AlertSummary, lang: Lang,
+          heading: str | None = None) -> list[Block]:
     """The alert's own evidence, its state and (while not resolved) its buttons."""
     blocks: list[Block] = []
-    body = _evidence(alert, summary, lang)
-    if body:
-        blocks.append(section(clip("\n".join(f"• {line}" for line in body))))
+    lines = [f"• {line}" for line in _evidence(alert, summary, lang)]
+    text = "\n".join([heading, *lines] if heading else lines)
+    if text:
+        blocks.append(section(text))
     blocks.append(context(*_state_lines(alert, lang)))
     if alert.status != AlertStatus.RESOLVED.value:
         blocks.append(_actions(alert, lang))

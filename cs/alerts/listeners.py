@@ -282,12 +282,12 @@ class AlertHandlers:
         except (BadClickError, AlertNotFoundError, TouchpointError, UnknownAccountError) as exc:
             raise Refusal(str(exc)) from exc
         kind = outcome.alert.kind
+        card = outcome.alert.card_of or outcome.alert.id  # the alert whose message shows it
         click.session.commit()  # the outbox reads the queued re-render in its own session
         if outcome.recorded:
             ALERT_ACTIONS.labels(kind, request.click.action.value).inc()
         Outbox(self.services.session_factory, click.services.client,
-               lang=self.services.lang).deliver(self.services.now(),
-                                                alert_id=request.click.alert_id)
+               lang=self.services.lang).deliver(self.services.now(), alert_id=card)
 
     def on_alerts_command(self, ack: Ack, command: dict[str, Any]) -> None:
         lang = self.services.lang

@@ -162,6 +162,8 @@ class Alert(Base):
     assignee_user_id: Mapped[str | None] = mapped_column(String(32))
     channel: Mapped[str | None] = mapped_column(String(32))
     ts: Mapped[str | None] = mapped_column(String(32))  # Slack ts of the card, once posted
+    # The alert whose card carries this one (same account, same local day); None: its own card.
+    card_of: Mapped[int | None] = mapped_column(Integer)
     digested_on: Mapped[date | None] = mapped_column(Date)
     snoozed_until: Mapped[datetime | None]
     snooze_note: Mapped[str | None] = mapped_column(Text)  # the optional reason given with it
@@ -179,6 +181,7 @@ class Alert(Base):
     __table_args__ = (
         Index("ix_alerts_account_kind_status", "account_id", "kind", "status"),
         Index("ix_alerts_status_delivery", "status", "delivery"),
+        Index("ix_alerts_card_of", "card_of"),
     )
 
     @property

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.db import session_scope
 from core.i18n import Lang, t
 from core.metrics import ALERTS_POSTED
-from cs.alerts import blocks
+from cs.alerts import blocks, cards
 from cs.alerts.models import Alert, Delivery, OutboxMessage, OutboxOp, OutboxStatus
 
 log = logging.getLogger(__name__)
@@ -180,31 +180,28 @@ class Outbox:
         if alert is None:
             raise _Skip
         if op is OutboxOp.POST_ALERT:
-            return self._post_card(client, alert)
+            return self._post_card(client, session, alert)
         if alert.ts is None or alert.channel is None:
             if op is OutboxOp.THREAD and alert.delivery == Delivery.CARD.value:
                 raise _Defer
             raise _Skip  # the card's first post renders the latest state anyway
         if op is OutboxOp.UPDATE_ALERT:
-            summary = alert.summary
-            client.chat_update(channel=alert.channel, ts=alert.ts,
-                               text=blocks.fallback_text(alert, summary, self.lang),
-                               blocks=blocks.alert_card(alert, summary, self.lang))
+            card = cards.render(session, alert, self.lang)
+            client.chat_update(channel=alert.channel, ts=alert.ts, text=card.text,
+                               blocks=card.blocks)
             return alert.ts
         response = client.chat_postMessage(channel=alert.channel, thread_ts=alert.ts,
                                            text=self._thread_text(alert, row))
         return str(response["ts"])
 
-    def _post_card(self, client: WebClient, alert: Alert) -> str:
+    def _post_card(self, client: WebClient, session: Session, alert: Alert) -> str:
         if alert.ts is not None:
             return alert.ts  # posted by an earlier attempt that died before marking the row
         if alert.channel is None:
             raise _Hold("no channel: set the account's csm_channel or BANSO_CSM_CHANNEL")
-        summary = alert.summary
-        response = client.chat_postMessage(
-            channel=alert.channel, text=blocks.fallback_text(alert, summary, self.lang),
-            blocks=blocks.alert_card(alert, summary, self.lang),
-        )
+        card = cards.render(session, alert, self.lang)
+        response = client.chat_postMessage(channel=alert.channel, text=card.text,
+                                           blocks=card.blocks)
         alert.ts = str(response["ts"])
         alert.channel = str(response.get("channel") or alert.channel)
         return alert.ts
