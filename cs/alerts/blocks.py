@@ -31,6 +31,7 @@ from cs.alerts.models import (
     AlertStatus,
     AlertSummary,
     ContactChangeLine,
+    Delivery,
     SignalLine,
     TouchLine,
 )
@@ -38,6 +39,9 @@ from cs.alerts.payloads import AlertRef, SnoozeViewRef
 from cs.rules.models import Phase
 
 MAX_DIGEST_BLOCKS = MAX_MESSAGE_BLOCKS - 2  # room for the header and the "N more" footer
+# Digest items with buttons (a line and a row of buttons each): 2 × 20 + header leaves room
+# for the rest as packed text and the footer within Slack's 50 blocks.
+DIGEST_ACTIONABLE = 20
 # A shared card: headline, fields, notes, then a divider, evidence, state and buttons per
 # alert; one account has at most one alert per kind (7), so this cap is never reached.
 MAX_CARD_PARTS = (MAX_MESSAGE_BLOCKS - 3) // 4
@@ -351,24 +355,50 @@ def snooze_form(alert: Alert, summary: AlertSummary, lang: Lang, ref: SnoozeView
 def digest(
     items: list[tuple[Alert, AlertSummary]], day: date, lang: Lang = "ja"
 ) -> list[Block]:
-    """One message listing the day's tech-touch items, worst first, within Slack's limits."""
+    """One message listing the day's tech-touch items, worst first, within Slack's limits.
+
+    The first DIGEST_ACTIONABLE items each get "Take over" and "Not useful" buttons; the rest
+    are listed as text (and can be taken over from App Home)."""
     ordered = sorted(items, key=lambda item: (-item[0].priority, item[1].account_name))
     blocks: list[Block] = [header(t("alerts.digest.title", lang, day=day.isoformat(),
                                     n=len(items)))]
-    lines = [_digest_line(alert, summary, lang) for alert, summary in ordered]
-    sections = _pack(lines)
-    shown = sections[:MAX_DIGEST_BLOCKS]
-    blocks += [section(text) for text, _ in shown]
-    left = len(lines) - sum(count for _, count in shown)
+    for alert, summary in ordered[:DIGEST_ACTIONABLE]:
+        blocks.append(section(_digest_line(alert, summary, lang)))
+        if _waiting_in_digest(alert):
+            blocks.append(_digest_actions(alert, lang))
+    rest = [_digest_line(alert, summary, lang) for alert, summary in ordered[DIGEST_ACTIONABLE:]]
+    sections = _pack(rest)
+    shown = sections[:MAX_DIGEST_BLOCKS + 1 - len(blocks)]
+    blocks += [section(text) for text in (text for text, _ in shown)]
+    left = len(rest) - sum(count for _, count in shown)
     if left:
         blocks.append(context(t("alerts.digest.more", lang, n=left)))
     return blocks
 
 
+def _waiting_in_digest(alert: Alert) -> bool:
+    return alert.delivery != Delivery.CARD.value and alert.status != AlertStatus.RESOLVED.value
+
+
 def _digest_line(alert: Alert, summary: AlertSummary, lang: Lang) -> str:
     reasons = " / ".join(summary.reasons)
     kind = t("alerts.kind." + alert.kind, lang)
-    return clip(f"• *{escape(summary.account_name)}* — {kind}: {reasons}", 500)
+    line = clip(f"• *{escape(summary.account_name)}* — {kind}: {reasons}", 500)
+    if alert.delivery == Delivery.CARD.value:  # taken over: a card of its own now
+        return f"{line}  {t('alerts.digest.taken', lang, user=mention(alert.assignee_user_id))}"
+    if alert.status == AlertStatus.RESOLVED.value and alert.last_action == "not_useful":
+        return f"~{line}~  {t('alerts.digest.not_useful', lang, user=mention(alert.resolved_by))}"
+    return line
+
+
+def _digest_actions(alert: Alert, lang: Lang) -> Block:
+    value = AlertRef(alert_id=alert.id).model_dump_json()
+    return {"type": "actions", "block_id": f"digest:{alert.id}", "elements": [
+        {"type": "button", "action_id": ActionId.DIGEST_TAKE_OVER.value, "style": "primary",
+         "text": plain(t("alerts.take_over", lang)), "value": value},
+        {"type": "button", "action_id": ActionId.DIGEST_NOT_USEFUL.value,
+         "text": plain(t("alerts.not_useful", lang)), "value": value},
+    ]}
 
 
 def _pack(lines: list[str]) -> list[tuple[str, int]]:

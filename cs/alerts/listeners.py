@@ -28,7 +28,7 @@ from core.metrics import ALERT_ACTIONS
 from core.services import Services
 from core.slack.ids import ActionId, CommandName, ViewId
 from core.slack.interaction import Interaction, Refusal, handle
-from core.slack.messages import Origin, clicked_in_home
+from core.slack.messages import Origin, clicked_in_home, replace
 from cs.accounts.service import TouchpointError, UnknownAccountError
 from cs.alerts.actions import AlertNotFoundError, BadClickError, Click, apply_click
 from cs.alerts.blocks import (
@@ -39,6 +39,7 @@ from cs.alerts.blocks import (
     SnoozeField,
     snooze_form,
 )
+from cs.alerts.digest import posted_digest
 from cs.alerts.models import ActionKind, Alert
 from cs.alerts.outbox import Outbox
 from cs.alerts.payloads import AlertRef, SnoozeViewRef
@@ -59,6 +60,11 @@ ACTION_KINDS = {
     ActionId.SNOOZE: ActionKind.SNOOZE,
     ActionId.SNOOZE_UNTIL: ActionKind.SNOOZE,
     ActionId.LOG_TOUCH: ActionKind.LOG_TOUCH,
+}
+# The buttons of a tech-touch digest's items: applied the same way, then the digest re-renders.
+DIGEST_ACTION_KINDS = {
+    ActionId.DIGEST_TAKE_OVER: ActionKind.TAKE_OVER,
+    ActionId.DIGEST_NOT_USEFUL: ActionKind.NOT_USEFUL,
 }
 
 
@@ -92,7 +98,8 @@ def parse_click(body: dict[str, Any], now: datetime, timezone: str) -> ClickRequ
     channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
         "channel_id")
     click = Click(
-        alert_id=_alert_id(action), user_id=user_id, action=ACTION_KINDS[action_id],
+        alert_id=_alert_id(action), user_id=user_id,
+        action=(ACTION_KINDS | DIGEST_ACTION_KINDS)[action_id],
         action_ts=str(action.get("action_ts") or body.get("trigger_id") or ""), at=now,
         snooze_until=_snooze_until(action_id, action, now, timezone),
         touch_kind=_touch_kind(action_id, action),
@@ -220,6 +227,22 @@ class AlertHandlers:
 
         self._handle(body, work)
 
+    def on_digest_action(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        """Take over or dismiss a digest item, then show the digest as it is now."""
+        ack()
+
+        def work(click: Interaction) -> None:
+            request = _or_refuse(lambda: parse_click(body, self.services.now(),
+                                                     self.services.settings.timezone))
+            self._apply(click, request)
+            origin = click.origin
+            digest = posted_digest(click.session, origin.channel, origin.message_ts,
+                                   self.services.lang)
+            if digest is not None:
+                replace(client, origin, digest)
+
+        self._handle(body, work)
+
     def on_snooze_form(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         """The "Snooze…" button: open the modal on the click's trigger_id (valid for 3 s)."""
         ack()
@@ -320,6 +343,8 @@ def register(app: App, services: Services, *, refresh_home: HomeRefresh | None =
     handlers = AlertHandlers(services, refresh_home)
     for action_id in ACTION_KINDS:
         app.action(action_id.value)(handlers.on_action)
+    for action_id in DIGEST_ACTION_KINDS:
+        app.action(action_id.value)(handlers.on_digest_action)
     app.action(ActionId.SNOOZE_FORM.value)(handlers.on_snooze_form)
     app.view(ViewId.SNOOZE.value)(handlers.on_snooze_submit)
     app.command(CommandName.ALERTS.value)(handlers.on_alerts_command)

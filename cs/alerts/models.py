@@ -48,6 +48,7 @@ class ActionKind(StrEnum):
     LOG_TOUCH = "log_touch"
     RESOLVE = "resolve"
     NOT_USEFUL = "not_useful"
+    TAKE_OVER = "take_over"  # a tech-touch digest item becomes a card assigned to the clicker
 
 
 class OutboxOp(StrEnum):

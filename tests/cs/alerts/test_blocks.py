@@ -133,8 +133,9 @@ def test_small_digest_shows_every_item() -> None:
 
     blocks = digest(items, date(2026, 11, 25), "en")
 
-    assert [b["type"] for b in blocks] == ["header", "section"]
-    assert blocks[1]["text"]["text"].count("• ") == 2
+    # each item: its line, then its buttons (take over / not useful)
+    assert [b["type"] for b in blocks] == ["header", "section", "actions", "section", "actions"]
+    assert [b["text"]["text"].count("• ") for b in blocks[1::2]] == [1, 1]
 
 
 @pytest.mark.parametrize("lang", ["ja", "en"])
