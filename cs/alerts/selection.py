@@ -162,7 +162,8 @@ def expansion(a: Assessment, ctx: SelectionContext) -> AlertCandidate | None:
     facts = a.facts
     reasons = [reason(ctx, "healthy", score=a.health.score)]
     if facts.expansion_potential != "none":
-        reasons.append(reason(ctx, "potential", potential=facts.expansion_potential))
+        potential = t(f"alerts.potential.{facts.expansion_potential}", ctx.lang)
+        reasons.append(reason(ctx, "potential", potential=potential))
     if facts.active_ratio is not None:
         seats = f"{facts.active_users}/{facts.seats}"
         reasons.append(reason(ctx, "seats", ratio=facts.active_ratio, seats=seats))
@@ -172,7 +173,8 @@ def expansion(a: Assessment, ctx: SelectionContext) -> AlertCandidate | None:
 def cadence(a: Assessment, ctx: SelectionContext) -> AlertCandidate | None:
     if not a.cadence_due:
         return None
-    reasons = [reason(ctx, "cadence", kind=kind) for kind in a.cadence_due]
+    reasons = [reason(ctx, "cadence", kind=t(f"alerts.touch.{kind}", ctx.lang))
+               for kind in a.cadence_due]
     return _candidate(a, AlertKind.CADENCE, None, ctx, reasons, cadence_due=list(a.cadence_due))
 
 
