@@ -140,8 +140,6 @@ def _no_login(
     facts: AccountFacts, now: datetime, rules: RiskRules, lang: Lang, memo: Memo
 ) -> RiskSignal | None:
     limit = rules.no_login_days
-    if _logged_in_within(facts, now, limit):
-        return None
     if facts.last_login_at is None:
         waited = (now.date() - facts.contract_start).days
         if waited < limit:
@@ -149,6 +147,8 @@ def _no_login(
         return memo.get(("risk.no_login.never", waited), _signal, RiskKind.NO_LOGIN,
                         lang, "risk.no_login.never", waited, waited=waited, limit=limit)
     days = days_ago(facts.last_login_at, now)
+    if days < limit:
+        return None
     return memo.get(("risk.no_login", days), _signal, RiskKind.NO_LOGIN,
                     lang, "risk.no_login", days, days=days, limit=limit)
 
