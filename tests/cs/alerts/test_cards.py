@@ -6,9 +6,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from pydantic import ValidationError
 
 from core.db import session_scope
 from core.i18n import Lang
+from core.settings import Settings
 from cs.accounts.service import record_touchpoint
 from jobs.alert_jobs import alert_contact_changes, run_alert_job
 from tests.cs.alerts.test_calendar import card_text
@@ -176,3 +178,10 @@ def test_card_of_the_longest_customer_texts_stays_within_slacks_limits(
     (post,) = stub.calls_to("chat.postMessage")
     assert not stub.violations
     assert "&lt;" * 200 in card_text(post.args)
+
+
+@pytest.mark.parametrize("template", ["crm.example.com/{account_id}", "https://crm/{id}",
+                                      "https://crm/{account_id}/{0}"])
+def test_a_bad_account_url_template_stops_start_up_naming_the_setting(template: str) -> None:
+    with pytest.raises(ValidationError, match="account_url_template"):
+        Settings(account_url_template=template)
