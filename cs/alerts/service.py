@@ -197,14 +197,17 @@ def _open(
 
 def _todays_card(session: Session, candidate: AlertCandidate,
                  day_start: datetime) -> Alert | None:
-    """The card this account's owner already got today (its first top-level alert), if any."""
+    """The card this account's owner already got today (its first top-level alert), if any.
+
+    Locked (PostgreSQL) like the job's own alerts: its revision is bumped here, and a click on
+    it at the same moment must wait rather than collide on the next update key."""
     if candidate.delivery is not Delivery.CARD:
         return None
     return session.scalar(
         select(Alert).where(Alert.account_id == candidate.account_id,
                             Alert.delivery == Delivery.CARD.value, Alert.card_of.is_(None),
                             Alert.opened_at >= day_start)
-        .order_by(Alert.id).limit(1))
+        .order_by(Alert.id).limit(1).with_for_update())
 
 
 def card_host(session: Session, alert: Alert) -> Alert:
