@@ -90,8 +90,7 @@ def title(alert: Alert, summary: AlertSummary, lang: Lang) -> str:
 
 def fallback_text(alert: Alert, summary: AlertSummary, lang: Lang) -> str:
     """The notification text (and what screen readers say); mentions the owner of a card."""
-    owner = mention(alert.owner_user_id)
-    return clip(f"{owner} {title(alert, summary, lang)}".strip())
+    return group_text([(alert, summary)], lang)
 
 
 def alert_card(alert: Alert, summary: AlertSummary, lang: Lang = "ja") -> list[Block]:
