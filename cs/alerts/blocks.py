@@ -356,8 +356,8 @@ def digest(
 ) -> list[Block]:
     """One message listing the day's tech-touch items, worst first, within Slack's limits.
 
-    The first DIGEST_ACTIONABLE items each get "Take over" and "Not useful" buttons; the rest
-    are listed as text (and can be taken over from App Home)."""
+    The first DIGEST_ACTIONABLE items (the worst) each get "Take over" and "Not useful"
+    buttons; the rest are listed as text."""
     ordered = sorted(items, key=lambda item: (-item[0].priority, item[1].account_name))
     blocks: list[Block] = [header(t("alerts.digest.title", lang, day=day.isoformat(),
                                     n=len(items)))]
