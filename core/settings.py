@@ -174,6 +174,11 @@ class Settings(BaseSettings):
         None, description="YAML with CS rules and job schedules; None uses the built-in defaults."
     )
     timezone: str = Field("Asia/Tokyo", description="Time zone of schedules and report periods.")
+    account_url_template: str | None = Field(
+        None,
+        description="Link from alert cards to the account in your CRM, e.g. "
+        "https://crm.example.com/accounts/{account_id}; unset: no link.",
+    )
     scheduler_enabled: bool = Field(True, description="Run scheduled jobs in `banso serve`.")
 
     # --- KPIs and digests (docs/metrics.md) ------------------------------------------------
@@ -208,11 +213,24 @@ class Settings(BaseSettings):
 
     @field_validator("slack_bot_token", "slack_signing_secret", "slack_app_token", "api_token",
                      "support_channel", "curator_channel", "csm_channel", "staff_usergroup",
-                     "rules_file", mode="before")
+                     "rules_file", "account_url_template", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: Any) -> Any:
         # `SLACK_BOT_TOKEN=` in an env file means "not configured", not an empty token.
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("account_url_template")
+    @classmethod
+    def _account_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value.startswith(("https://", "http://")) or "{account_id}" not in value:
+            raise ValueError("must be an http(s) URL containing {account_id}")
+        try:
+            value.format(account_id="A1")
+        except (KeyError, IndexError, ValueError):
+            raise ValueError("only {account_id} may appear in braces") from None
+        return value
 
     @field_validator("log_level")
     @classmethod

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from core.services import Services
 from cs.accounts.models import Account, ContactChange
 from cs.accounts.service import facts_for, iter_facts
+from cs.alerts.details import card_details, with_details
 from cs.alerts.digest import build_digests
 from cs.alerts.models import Alert, AlertKind, AlertStatus, OutboxMessage
 from cs.alerts.outbox import DeliveryReport, Outbox, outbox_for
@@ -72,7 +73,8 @@ def selection(services: Services, now: datetime) -> SelectionContext:
     jobs = services.rules.jobs
     return SelectionContext(rules=services.rules, now=now.astimezone(services.timezone),
                             default_channel=services.settings.csm_channel,
-                            onboarding_checkins=jobs.onboarding_checkins, lang=jobs.lang)
+                            onboarding_checkins=jobs.onboarding_checkins, lang=jobs.lang,
+                            account_url_template=services.settings.account_url_template)
 
 
 @dataclass(frozen=True)
@@ -210,8 +212,13 @@ def _chunk(session: Session, chunk: list[AccountFacts], kinds: tuple[AlertKind, 
         except Exception:
             _failed(facts, report)
     begin_write(session)
+    details = card_details(session, (c for _, found_ in found for c in found_), selection.now)
+    found = [(facts, [with_details(c, details.get(c.account_id)) for c in candidates])
+             for facts, candidates in found]
     current = current_alerts(session, [f.account_id for f in chunk], kinds)
     day = selection.now.date().isoformat()
+    local = selection.now
+    day_start = datetime.combine(local.date(), datetime.min.time(), local.tzinfo)
     fired = fired_keys(session, [f.account_id for f, candidates in found if candidates], kinds)
     todo = [(facts, candidates, current.get(facts.account_id, {}))
             for facts, candidates in found if candidates or facts.account_id in current]
@@ -222,21 +229,22 @@ def _chunk(session: Session, chunk: list[AccountFacts], kinds: tuple[AlertKind, 
         with session.begin_nested():
             for facts, candidates, mine in todo:
                 result.add(reconcile(session, facts.account_id, kinds, candidates, now, day,
-                                     mine, fired))
+                                     mine, fired, day_start))
     except Exception:
         log.warning("alert chunk failed; retrying its accounts one by one", exc_info=True)
         for facts, candidates, _ in todo:
-            _reconcile_one(session, facts, kinds, candidates, now, day, report)
+            _reconcile_one(session, facts, kinds, candidates, now, day, day_start, report)
         return
     report.alerts.add(result)
 
 
 def _reconcile_one(session: Session, facts: AccountFacts, kinds: tuple[AlertKind, ...],
                    candidates: list[AlertCandidate], now: datetime, day: str,
-                   report: JobReport) -> None:
+                   day_start: datetime, report: JobReport) -> None:
     try:
         with session.begin_nested():
-            report.alerts.add(reconcile(session, facts.account_id, kinds, candidates, now, day))
+            report.alerts.add(reconcile(session, facts.account_id, kinds, candidates, now, day,
+                                        day_start=day_start))
     except IntegrityError:
         # Another writer (the import path) opened the same alert first: the next run sees it.
         log.info("alert opened concurrently; skipped", extra={"account_id": facts.account_id})

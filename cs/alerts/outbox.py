@@ -36,7 +36,7 @@ from core.db import session_scope
 from core.i18n import Lang, t
 from core.metrics import ALERTS_POSTED, ALERTS_RECOVERED
 from core.services import Services
-from cs.alerts import blocks
+from cs.alerts import blocks, cards
 from cs.alerts.lookup import PostedIndex, metadata
 from cs.alerts.models import Alert, Delivery, OutboxMessage, OutboxOp, OutboxStatus
 
@@ -224,16 +224,15 @@ class Outbox:
         if alert is None:
             raise _Skip
         if op is OutboxOp.POST_ALERT:
-            return self._post_card(client, row, alert, recall)
+            return self._post_card(client, session, row, alert, recall)
         if alert.ts is None or alert.channel is None:
             if op is OutboxOp.THREAD and alert.delivery == Delivery.CARD.value:
                 raise _Defer
             raise _Skip  # the card's first post renders the latest state anyway
         if op is OutboxOp.UPDATE_ALERT:
-            summary = alert.summary
-            client.chat_update(channel=alert.channel, ts=alert.ts,
-                               text=blocks.fallback_text(alert, summary, self.lang),
-                               blocks=blocks.alert_card(alert, summary, self.lang))
+            card = cards.render(session, alert, self.lang)
+            client.chat_update(channel=alert.channel, ts=alert.ts, text=card.text,
+                               blocks=card.blocks)
             return alert.ts
         found = recall(row, alert.channel, thread_ts=alert.ts)
         if found is not None:
@@ -243,7 +242,7 @@ class Outbox:
                                            metadata=metadata(row.dedupe_key))
         return str(response["ts"])
 
-    def _post_card(self, client: WebClient, row: OutboxMessage, alert: Alert,
+    def _post_card(self, client: WebClient, session: Session, row: OutboxMessage, alert: Alert,
                    recall: _Recall) -> str:
         if alert.ts is not None:
             return alert.ts  # posted by an earlier attempt that died before marking the row
@@ -253,12 +252,9 @@ class Outbox:
         if found is not None:
             alert.ts = found
             return found
-        summary = alert.summary
-        response = client.chat_postMessage(
-            channel=alert.channel, text=blocks.fallback_text(alert, summary, self.lang),
-            blocks=blocks.alert_card(alert, summary, self.lang),
-            metadata=metadata(row.dedupe_key),
-        )
+        card = cards.render(session, alert, self.lang)
+        response = client.chat_postMessage(channel=alert.channel, text=card.text,
+                                           blocks=card.blocks, metadata=metadata(row.dedupe_key))
         alert.ts = str(response["ts"])
         alert.channel = str(response.get("channel") or alert.channel)
         return alert.ts

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import quote
 
 from core.i18n import Lang, t
 from core.rules_config import RulesConfig, TouchModel
@@ -26,6 +27,14 @@ class SelectionContext:
     default_channel: str | None = None
     onboarding_checkins: tuple[int, ...] = (7, 30, 50)  # days after contract start
     lang: Lang = "ja"  # of the reasons written on cards (the rules' own details follow it too)
+    account_url_template: str | None = None  # settings.account_url_template
+
+
+# The health measures a card names as the main reasons of its score (those that cost most).
+HEALTH_REASONS = 2
+# Risk kinds whose figure gets better as it grows (the others: a bigger number is worse).
+HIGHER_IS_BETTER = frozenset({RiskKind.SEATS_FALLING, RiskKind.SETUP_STALLED,
+                              RiskKind.LOW_HEALTH})
 
 
 # Reason lines this module writes (alerts.reason.* in core/locales); the at-risk and
@@ -63,12 +72,26 @@ def _candidate(
             "currency": facts.currency,
             "health_score": a.health.score,
             "health_band": a.health.band.value,
+            "health_reasons": health_reasons(a),
+            "phase": a.phase.value,
+            "account_url": account_url(ctx.account_url_template, facts.account_id),
             "reasons": reasons,
             "days_to_renewal": a.days_to_renewal,
             "renewal_date": facts.renewal_date,
             **summary,
         }),
     )
+
+
+def health_reasons(a: Assessment) -> list[str]:
+    """The explanations of the measures that cost the score most points, worst first."""
+    lost = sorted((m for m in a.health.measures if m.weight - m.points > 0.005),
+                  key=lambda m: m.points - m.weight)
+    return [m.explanation for m in lost[:HEALTH_REASONS]]
+
+
+def account_url(template: str | None, account_id: str) -> str | None:
+    return template.format(account_id=quote(account_id, safe="")) if template else None
 
 
 def at_risk(a: Assessment, ctx: SelectionContext) -> AlertCandidate | None:
@@ -78,7 +101,10 @@ def at_risk(a: Assessment, ctx: SelectionContext) -> AlertCandidate | None:
         return None
     # Worst first: a lower health score raises the priority within the same touch model.
     boost = 100 - a.health.score
-    return _candidate(a, AlertKind.AT_RISK, None, ctx, [r.detail for r in risks], boost)
+    signals = [{"kind": r.kind.value, "text": r.detail, "value": r.value,
+                "higher_is_worse": r.kind not in HIGHER_IS_BETTER} for r in risks]
+    return _candidate(a, AlertKind.AT_RISK, None, ctx, [r.detail for r in risks], boost,
+                      signals=signals)
 
 
 def contact_change(a: Assessment, ctx: SelectionContext) -> AlertCandidate | None:
@@ -136,7 +162,8 @@ def expansion(a: Assessment, ctx: SelectionContext) -> AlertCandidate | None:
     facts = a.facts
     reasons = [reason(ctx, "healthy", score=a.health.score)]
     if facts.expansion_potential != "none":
-        reasons.append(reason(ctx, "potential", potential=facts.expansion_potential))
+        potential = t(f"alerts.potential.{facts.expansion_potential}", ctx.lang)
+        reasons.append(reason(ctx, "potential", potential=potential))
     if facts.active_ratio is not None:
         seats = f"{facts.active_users}/{facts.seats}"
         reasons.append(reason(ctx, "seats", ratio=facts.active_ratio, seats=seats))
@@ -146,7 +173,8 @@ def expansion(a: Assessment, ctx: SelectionContext) -> AlertCandidate | None:
 def cadence(a: Assessment, ctx: SelectionContext) -> AlertCandidate | None:
     if not a.cadence_due:
         return None
-    reasons = [reason(ctx, "cadence", kind=kind) for kind in a.cadence_due]
+    reasons = [reason(ctx, "cadence", kind=t(f"alerts.touch.{kind}", ctx.lang))
+               for kind in a.cadence_due]
     return _candidate(a, AlertKind.CADENCE, None, ctx, reasons, cadence_due=list(a.cadence_due))
 
 

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from core.i18n import Lang, t
 from core.rules_config import HealthRules
+from cs.rules.calendar import days_ago
 from cs.rules.memo import Memo
 from cs.rules.models import AccountFacts, Health, HealthBand, Measure
 
@@ -68,7 +69,7 @@ def _login_recency(
         # Value = days the customer has had to log in, so "never" still reads as a number.
         waited = max(0, (now.date() - facts.contract_start).days)
         return memo.get(("login.never", waited), _login_never, waited, rules, lang)
-    days = max(0, (now - facts.last_login_at).days)
+    days = max(0, days_ago(facts.last_login_at, now))
     return memo.get(("login", days), _login_days, days, rules, lang)
 
 
@@ -99,7 +100,7 @@ def _contact_stability(
 ) -> Measure:
     if facts.last_contact_change_at is None:
         return memo.get(("contact.none",), _contact_none, rules, lang)
-    days = max(0, (now - facts.last_contact_change_at).days)
+    days = max(0, days_ago(facts.last_contact_change_at, now))
     return memo.get(("contact", days), _contact_days, days, rules, lang)
 
 

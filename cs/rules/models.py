@@ -83,7 +83,8 @@ class Health:
 @dataclass(frozen=True)
 class RiskSignal:
     kind: RiskKind
-    detail: str
+    detail: str  # the figure in words, in the assessor's language
+    value: float | None = None  # the figure itself (days, %, score): cards show its trend
 
 
 @dataclass(frozen=True)
