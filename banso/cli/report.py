@@ -23,12 +23,12 @@ def report(
     ),
 ) -> None:
     """Print the CS KPIs: churn, GRR/NRR, avoidable churn, accounts, alerts and FAQ."""
-    from cs.kpis.formulas import Period
+    from cs.kpis.formulas import Period, PeriodError
     from cs.kpis.report import ReportError, compute_metrics, render_text
 
     try:
-        chosen = Period.parse_month(period) if period else None
-    except ValueError as exc:
+        chosen = Period.parse_month(period) if period is not None else None
+    except PeriodError as exc:
         fail(f"banso report: {exc}")
     services = services_or_exit(slack=False)
     try:

@@ -96,31 +96,43 @@ def import_accounts(
                     outcome = _upsert_account(session, row, now, today)
                 setattr(result, outcome, getattr(result, outcome) + 1)
                 continue
+            except HistoryError as exc:
+                reason = str(exc)
             except DBAPIError as exc:
                 reason = f"database refused the row: {type(exc.orig).__name__}"
         result.errors.append(RowError(index, _line(lines, index), str(reason)))
     return result
 
 
+# Columns of the row that describe a change rather than the account: not stored on it.
+_EVENT_COLUMNS = frozenset({"id", "effective_date"})
+
+
+class HistoryError(ValueError):
+    """A row whose change cannot be placed in the account's MRR history (reason in the text)."""
+
+
 def _upsert_account(session: Session, row: AccountRow, now: datetime, today: date) -> str:
     account = session.get(Account, row.id)
     if account is None:
-        values = {name: _db_value(getattr(row, name)) for name in AccountRow.model_fields}
-        account = Account(**values, created_at=now, updated_at=now)
+        values = {name: _db_value(getattr(row, name)) for name in AccountRow.model_fields
+                  if name not in _EVENT_COLUMNS}
+        account = Account(id=row.id, **values, created_at=now, updated_at=now)
         session.add(account)
         _log_first_mrr(session, account, today)
         return "inserted"
     before = (account.status, account.mrr, account.contract_start, account.churn_date)
     changed = False
-    for name in row.model_fields_set - {"id"}:
+    for name in row.model_fields_set - _EVENT_COLUMNS:
         value = _db_value(getattr(row, name))
         if getattr(account, name) != value:
             setattr(account, name, value)
             changed = True
-    if not changed:
+    # The history is checked even when no column changed: a corrected date moves an event.
+    logged = _log_mrr_update(session, account, before, today, row.effective_date)
+    if not (changed or logged):
         return "unchanged"
     account.updated_at = now
-    _log_mrr_update(session, account, before, today)
     return "updated"
 
 
@@ -140,9 +152,11 @@ def mrr_reason(before: int, after: int, old_status: str, new_status: str) -> Mrr
 def _add_mrr(
     session: Session, account: Account, on: date, before: int, after: int, reason: MrrReason
 ) -> None:
+    churn_reason = account.churn_reason if reason is MrrReason.CHURN else None
     session.add(MrrChange(
         account_id=account.id, effective_on=on, mrr_before=before, mrr_after=after,
-        currency=account.currency, reason=reason.value, created_at=account.updated_at,
+        currency=account.currency, reason=reason.value, churn_reason=churn_reason,
+        created_at=account.updated_at,
     ))
 
 
@@ -155,26 +169,57 @@ def _log_first_mrr(session: Session, account: Account, today: date) -> None:
         _add_mrr(session, account, account.churn_date or today, account.mrr, 0, MrrReason.CHURN)
 
 
+def _last_changes(session: Session, account_id: str) -> list[MrrChange]:
+    """The account's two latest MRR changes, newest first."""
+    return list(session.scalars(
+        select(MrrChange).where(MrrChange.account_id == account_id)
+        .order_by(MrrChange.effective_on.desc(), MrrChange.id.desc()).limit(2)
+    ))
+
+
 def _log_mrr_update(
-    session: Session, account: Account, before: tuple[str, int, date, date | None], today: date
-) -> None:
+    session: Session, account: Account, before: tuple[str, int, date, date | None], today: date,
+    effective: date | None,
+) -> bool:
+    """Append the change this row makes to the MRR log, or correct the latest churn's date and
+    reason; True when the log changed. HistoryError for a change dated before the last one."""
     old_status, old_mrr, old_start, old_churn = before
-    last = session.scalar(
-        select(MrrChange.mrr_after).where(MrrChange.account_id == account.id)
-        .order_by(MrrChange.effective_on.desc(), MrrChange.id.desc()).limit(1)
-    )
+    last = _last_changes(session, account.id)
     # The log is the truth for the MRR before; accounts created outside the importer fall back.
-    previous = last if last is not None else live_mrr(old_status, old_mrr)
+    previous = last[0].mrr_after if last else live_mrr(old_status, old_mrr)
     current = live_mrr(account.status, account.mrr)
     if previous == current:
-        return
+        return _correct_churn(account, last)
     reason = mrr_reason(previous, current, old_status, account.status)
-    on = today
+    on = effective or today
     if reason is MrrReason.CHURN and account.churn_date is not None:
         on = account.churn_date
-    elif reason is MrrReason.REACTIVATION and account.contract_start > (old_churn or old_start):
+    elif (reason is MrrReason.REACTIVATION and effective is None
+          and account.contract_start > (old_churn or old_start)):
         on = account.contract_start  # a comeback starts with its new contract
+    if last and on < last[0].effective_on:
+        raise HistoryError(
+            f"effective_date: {on} is before this account's last MRR change on "
+            f"{last[0].effective_on}; import history oldest first")
     _add_mrr(session, account, on, previous, current, reason)
+    return True
+
+
+def _correct_churn(account: Account, last: list[MrrChange]) -> bool:
+    """A churned account re-imported with another churn_date or churn_reason: the latest churn
+    moves to that day and takes that reason, so the report's past months follow the fix."""
+    churn = last[0] if last and last[0].reason == MrrReason.CHURN.value else None
+    if churn is None or account.status != AccountStatus.CHURNED:
+        return False
+    day = account.churn_date or churn.effective_on
+    if len(last) > 1 and day < last[1].effective_on:
+        raise HistoryError(
+            f"churn_date: {day} is before this account's previous MRR change on "
+            f"{last[1].effective_on}")
+    if (churn.effective_on, churn.churn_reason) == (day, account.churn_reason):
+        return False
+    churn.effective_on, churn.churn_reason = day, account.churn_reason
+    return True
 
 
 # --- contacts -------------------------------------------------------------------------------

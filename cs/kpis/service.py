@@ -27,6 +27,7 @@ from cs.kpis.formulas import (
     BookKpis,
     ChurnKpis,
     KpiConfig,
+    MrrBridge,
     MrrLog,
     OnboardingKpis,
     Period,
@@ -34,8 +35,11 @@ from cs.kpis.formulas import (
     alert_kpis,
     avoidable_churn,
     book,
+    bridge,
     churn,
+    movements,
     onboarding_sessions,
+    period_retention,
     retention,
 )
 from cs.rules.models import Assessment, HealthBand
@@ -99,7 +103,6 @@ def rank_attention(items: Iterable[Attention], count: int) -> list[Attention]:
 @dataclass
 class Book:
     log: MrrLog
-    reasons: dict[str, str | None]
     rows: list[AccountRow]
     attention: list[Attention] = field(default_factory=list)
 
@@ -117,7 +120,7 @@ def load_book(session: Session, now: datetime, rules: RulesConfig, config: KpiCo
 
     # nsmallest keeps only the worst few: 100,000 assessments would cost hundreds of MB.
     attention = rank_attention(attention_items(), ATTENTION_COUNT)
-    return Book(log, queries.churn_reasons(session), rows, attention)
+    return Book(log, rows, attention)
 
 
 class CsMetrics(BaseModel):
@@ -130,7 +133,9 @@ class CsMetrics(BaseModel):
     currency: str
     generated_at: datetime
     churn: ChurnKpis
-    retention: RetentionKpis
+    bridge: MrrBridge  # start MRR + new + expansion + reactivation - contraction - churn = end
+    retention: RetentionKpis  # trailing 12 months (the cohort of a year before the end)
+    period_retention: RetentionKpis  # the period's own: accounts paying at its start
     avoidable_churn: AvoidableChurn
     book: BookKpis
     onboarding: OnboardingKpis
@@ -153,7 +158,11 @@ def metrics_for(
     now: datetime,
 ) -> CsMetrics:
     first, last = local_midnight(period.start, tz), local_midnight(period.end, tz)
-    churn_kpis, churned = churn(the_book.log, period, config)
+    today = now.astimezone(tz).date()
+    log = the_book.log
+    churn_kpis, churned = churn(log, period, config, today)
+    moved = movements(log, period, today).amounts.values()
+    names = queries.account_names(session, (a for accounts in moved for a in accounts))
     window = timedelta(days=config.onboarding_days)
     starts = queries.contract_starts(session, period.start - window, period.end - window)
     touches = queries.onboarding_touches(
@@ -167,10 +176,12 @@ def metrics_for(
         currency=config.base_currency,
         generated_at=now,
         churn=churn_kpis,
-        retention=retention(the_book.log, period.end),
-        avoidable_churn=avoidable_churn(churned, the_book.reasons, the_book.log, period, config),
+        bridge=bridge(log, period, today, names),
+        retention=retention(log, period.end),
+        period_retention=period_retention(log, period),
+        avoidable_churn=avoidable_churn(churned, log, period, config),
         book=book(the_book.rows),
-        onboarding=onboarding_sessions(starts, touches, period, config),
+        onboarding=onboarding_sessions(starts, touches, period, config, tz),
         alerts=alert_kpis(queries.alerts_opened(session, first, last)),
         faq=faq_kpis(queries.questions(session, first, last),
                      queries.feedback(session, first, last)),

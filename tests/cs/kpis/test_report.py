@@ -45,7 +45,8 @@ def add_account(session: Session, account_id: str, history: list[tuple[str, int]
         reason_code = "new" if not before else "churn" if not after else (
             "expansion" if after > before else "contraction")
         session.add(MrrChange(account_id=account_id, effective_on=day, mrr_before=before,
-                              mrr_after=after, currency=currency, reason=reason_code))
+                              mrr_after=after, currency=currency, reason=reason_code,
+                              churn_reason=reason if reason_code == "churn" else None))
         before = after
 
 
@@ -176,3 +177,12 @@ def test_cli_prints_json_for_a_chosen_month_and_refuses_a_bad_one(
     assert data["period"] == "2026-10" and data["churn"]["churned_logos"] == 1
     bad = runner.invoke(app, ["report", "--period", "Oct"])
     assert bad.exit_code == 2 and "2026-10" in bad.output
+
+
+@pytest.mark.parametrize("period", ["99999999999-01", "2200-01", "2026-13", "2026-1", ""])
+def test_cli_refuses_a_month_outside_the_range_with_one_line_and_exit_2(period: str) -> None:
+    bad = CliRunner().invoke(app, ["report", "--period", period])
+    assert bad.exit_code == 2, bad.output
+    (line,) = bad.output.strip().splitlines()
+    assert line.startswith("banso report: period must be a month YYYY-MM from 1900-01 to 2199-12")
+    assert bad.exception is None or isinstance(bad.exception, SystemExit)
