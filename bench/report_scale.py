@@ -204,7 +204,7 @@ def digest_data(settings: Settings, factory: sessionmaker[Session]) -> None:
     period = Period.days_ending(NOW.astimezone(tz).date(), DIGEST_DAYS)
     started, cpu = time.perf_counter(), time.process_time()
     with factory() as session:
-        book = load_book(session, NOW.astimezone(tz), rules, config)
+        book = load_book(session, NOW.astimezone(tz), rules, config, rules.jobs.lang)
         cur = metrics_for(session, book, period, config=config, tz=tz, now=NOW)
         metrics_for(session, book, period.previous(), config=config, tz=tz, now=NOW)
     loaded = time.perf_counter()

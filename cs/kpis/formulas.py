@@ -357,17 +357,23 @@ def bridge(
                      mrr_ok and logos_ok)
 
 
-TRAILING_DEFINITION = ("trailing 12 months: accounts paying a year before the period's end, "
-                       "their MRR at the end over their MRR then")
-PERIOD_DEFINITION = ("start to end of the period: accounts paying at its start, their MRR at "
-                     "its end over their MRR at its start")
+# The two cohorts GRR and NRR are measured on (labelled in JSON; `t("report.basis.<code>")`).
+TRAILING_12_MONTHS = "trailing_12_months"
+START_TO_END = "start_to_end"
+DEFINITIONS = {
+    TRAILING_12_MONTHS: "accounts paying a year before the period's end: their MRR at the end "
+                        "over their MRR then",
+    START_TO_END: "accounts paying at the period's start: their MRR at its end over their MRR "
+                  "at its start",
+}
 
 
 @dataclass(frozen=True)
 class RetentionKpis:
     """GRR (losses only, expansion capped) and NRR (expansion included) of one cohort."""
 
-    definition: str  # which cohort, in words (TRAILING_DEFINITION or PERIOD_DEFINITION)
+    basis: str  # which cohort: TRAILING_12_MONTHS or START_TO_END
+    definition: str  # the basis in words
     cohort_day: date  # the cohort: accounts paying at the start of this day
     as_of: date  # ... compared with their MRR at the start of this day
     cohort_size: int
@@ -380,15 +386,15 @@ class RetentionKpis:
 
 def retention(log: MrrLog, as_of: date) -> RetentionKpis:
     """GRR and NRR of the cohort paying a year before `as_of`, measured at `as_of`."""
-    return cohort_retention(log, _year_before(as_of), as_of, TRAILING_DEFINITION)
+    return cohort_retention(log, _year_before(as_of), as_of, TRAILING_12_MONTHS)
 
 
 def period_retention(log: MrrLog, period: Period) -> RetentionKpis:
     """GRR and NRR of the accounts paying at the period's start, measured at its end."""
-    return cohort_retention(log, period.start, period.end, PERIOD_DEFINITION)
+    return cohort_retention(log, period.start, period.end, START_TO_END)
 
 
-def cohort_retention(log: MrrLog, cohort_day: date, as_of: date, definition: str) -> RetentionKpis:
+def cohort_retention(log: MrrLog, cohort_day: date, as_of: date, basis: str) -> RetentionKpis:
     cohort = log.snapshot(cohort_day)
     today = log.all_before(as_of)
     now = {a: today[a] for a in cohort}
@@ -396,7 +402,8 @@ def cohort_retention(log: MrrLog, cohort_day: date, as_of: date, definition: str
     current = sum(now.values())
     total = sum(cohort.values())
     return RetentionKpis(
-        definition=definition,
+        basis=basis,
+        definition=DEFINITIONS[basis],
         cohort_day=cohort_day,
         as_of=as_of,
         cohort_size=len(cohort),

@@ -15,6 +15,7 @@ from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import Session
 
 from bot.models import Escalation, Feedback, Question
+from core.i18n import Lang
 from core.rules_config import RulesConfig
 from cs.accounts.models import Account, MrrChange, Touchpoint
 from cs.accounts.service import iter_facts
@@ -44,9 +45,11 @@ def account_names(session: Session, ids: Iterable[str]) -> dict[str, str]:
     return names
 
 
-def assessments(session: Session, now: datetime, rules: RulesConfig) -> Iterator[Assessment]:
-    """The rules' view of every live account at `now`."""
-    assess = Assessor(rules)
+def assessments(
+    session: Session, now: datetime, rules: RulesConfig, lang: Lang
+) -> Iterator[Assessment]:
+    """The rules' view of every live account at `now`, its risk details in `lang`."""
+    assess = Assessor(rules, lang)
     for facts in iter_facts(session, now):
         yield assess(facts, now)
 

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
+from core.i18n import Lang
 from core.rules_config import RulesConfig
 from core.settings import Settings
 from cs.kpis import queries
@@ -107,12 +108,14 @@ class Book:
     attention: list[Attention] = field(default_factory=list)
 
 
-def load_book(session: Session, now: datetime, rules: RulesConfig, config: KpiConfig) -> Book:
+def load_book(
+    session: Session, now: datetime, rules: RulesConfig, config: KpiConfig, lang: Lang
+) -> Book:
     log = MrrLog(queries.mrr_events(session), config)
     rows: list[AccountRow] = []
 
     def attention_items() -> Iterator[Attention]:
-        for assessment in queries.assessments(session, now, rules):
+        for assessment in queries.assessments(session, now, rules, lang):
             facts = assessment.facts
             rows.append(AccountRow(facts.account_id, facts.owner_user_id,
                                    assessment.touch_model.value, assessment.health.band.value))
@@ -142,6 +145,8 @@ class CsMetrics(BaseModel):
     alerts: AlertKpis
     faq: FaqKpis
     attention: list[Attention]  # live accounts needing attention most, as of now
+    # The day the book figures describe (a stored daily snapshot); None: as of now.
+    book_as_of: date | None = None
 
 
 def local_midnight(day: date, tz: ZoneInfo) -> datetime:

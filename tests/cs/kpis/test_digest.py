@@ -169,7 +169,8 @@ def test_digests_follow_the_rules_language_english(
     send_curation_digest(_services(settings, session_factory, client), NOW)
     cs, curation = stub.calls_to("chat.postMessage")
     cs_text = json.dumps(cs.args["blocks"], ensure_ascii=False)
-    assert "Weekly CS digest" in cs_text and "Logo churn" in cs_text and "25.00% (1)" in cs_text
+    assert "Weekly CS digest" in cs_text and "Logo churn" in cs_text
+    assert "25.00% (1 account)" in cs_text and "MRR bridge" in cs_text
     assert "ロゴ解約率" not in cs_text
     assert "Unanswered questions* (2, similar ones grouped)" in json.dumps(
         curation.args["blocks"], ensure_ascii=False)

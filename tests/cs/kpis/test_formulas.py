@@ -161,8 +161,8 @@ def test_period_retention_compares_the_start_of_the_month_with_its_end() -> None
     assert (ret.cohort_day, ret.as_of, ret.cohort_mrr) == (OCT.start, OCT.end, 720_000)
     assert ret.grr == pytest.approx((150_000 + 50_000 + 60_000 + 70_000) / 720_000)
     assert ret.nrr == pytest.approx(360_000 / 720_000)
-    assert ret.definition.startswith("start to end")
-    assert retention(MrrLog(BOOK, CONFIG), OCT.end).definition.startswith("trailing 12 months")
+    assert ret.basis == "start_to_end" and "period's start" in ret.definition
+    assert retention(MrrLog(BOOK, CONFIG), OCT.end).basis == "trailing_12_months"
 
 
 def test_mixed_currency_without_a_rate_is_refused_with_a_clear_error() -> None:

@@ -138,11 +138,28 @@ def test_report_text_names_the_figures_and_marks_the_warning(
     settings: Settings, session_factory: sessionmaker[Session]
 ) -> None:
     seed(session_factory)
-    text = render_text(compute_metrics(_services(settings, session_factory), NOW, OCT))
-    assert "logo churn             20.00% (1 accounts)  !! above the 3.0% warning line" in text
-    assert "GRR / NRR              33.3% / 33.3%" in text
-    assert "unanswered x2" in text and "請求書の宛名を変更したい" in text
+    text = render_text(compute_metrics(_services(settings, session_factory), NOW, OCT, "en"),
+                       "en")
+    assert "logo churn               20.00% (1 account)  !! above the 3.0% warning line" in text
+    assert "GRR / NRR (12 months)    33.3% / 33.3%" in text
+    assert "unanswered x2            請求書の宛名を変更したい" in text
     assert "    株式会社" in text  # the accounts needing attention are named
+
+
+def test_report_text_speaks_one_language_from_headers_to_risk_details(
+    settings: Settings, session_factory: sessionmaker[Session]
+) -> None:
+    seed(session_factory)
+    services = _services(settings, session_factory)
+    english = render_text(compute_metrics(services, NOW, OCT, "en"), "en")
+    japanese = render_text(compute_metrics(services, NOW, OCT, "ja"), "ja")
+    assert "MRR bridge" in english and "MRR ブリッジ" in japanese
+    assert "ロゴ解約率" in japanese and "logo churn" not in japanese
+    # Risk details come from the rules in the report's language: no Japanese prose in English.
+    details = [line for line in english.splitlines() if " — " in line]
+    assert details and not any("ログイン" in line or "日" in line.split(" — ")[1]
+                               for line in details)
+    assert "1 account" in english and "1社" in japanese
 
 
 def test_unconvertible_currency_is_a_clear_report_error(
