@@ -203,3 +203,19 @@ def test_cli_refuses_a_month_outside_the_range_with_one_line_and_exit_2(period: 
     (line,) = bad.output.strip().splitlines()
     assert line.startswith("banso report: period must be a month YYYY-MM from 1900-01 to 2199-12")
     assert bad.exception is None or isinstance(bad.exception, SystemExit)
+
+
+def test_response_times_under_a_minute_read_in_seconds_in_either_language(
+    settings: Settings, session_factory: sessionmaker[Session]
+) -> None:
+    opened = datetime(2026, 10, 7, 1, 0, tzinfo=UTC)
+    with session_factory.begin() as session:
+        add_account(session, "Q", [("2026-01-01", 100_000)])
+        session.add(Alert(account_id="Q", kind="at_risk", dedupe_key="at_risk:Q:1",
+                          owner_user_id="U7", opened_at=opened,
+                          acknowledged_at=opened + timedelta(seconds=45), evidence={}))
+    services = _services(settings, session_factory)
+    english = render_text(compute_metrics(services, NOW, OCT, "en"), "en")
+    japanese = render_text(compute_metrics(services, NOW, OCT, "ja"), "ja")
+    assert "median 45 s, p90 45 s (1/1)" in english and "0 min" not in english
+    assert "中央値 45秒、p90 45秒（1/1）" in japanese
