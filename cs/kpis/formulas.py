@@ -500,6 +500,13 @@ def book(rows: Iterable[AccountRow]) -> BookKpis:
         per_csm[row.owner_user_id or UNASSIGNED] += 1
         touch[row.touch_model or "(unknown)"] += 1
         band[row.health_band or "(unknown)"] += 1
+    return book_of_counts(total, per_csm, touch, band)
+
+
+def book_of_counts(
+    total: int, per_csm: Mapping[str, int], touch: Mapping[str, int], band: Mapping[str, int]
+) -> BookKpis:
+    """The book figures from counts (live, or as a daily snapshot stored them)."""
     owners = [o for o in per_csm if o != UNASSIGNED]
     return BookKpis(
         accounts=total,

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from core.i18n import Lang
 from core.rules_config import RulesConfig
 from core.settings import Settings
-from cs.kpis import queries
+from cs.kpis import queries, snapshots
 from cs.kpis.faq import FaqKpis, faq_kpis
 from cs.kpis.formulas import (
     AccountRow,
@@ -108,10 +108,10 @@ class Book:
     attention: list[Attention] = field(default_factory=list)
 
 
-def load_book(
-    session: Session, now: datetime, rules: RulesConfig, config: KpiConfig, lang: Lang
-) -> Book:
-    log = MrrLog(queries.mrr_events(session), config)
+def assess_book(
+    session: Session, now: datetime, rules: RulesConfig, lang: Lang
+) -> tuple[list[AccountRow], list[Attention]]:
+    """Every live account as the book figures see it, and the few needing attention most."""
     rows: list[AccountRow] = []
 
     def attention_items() -> Iterator[Attention]:
@@ -123,6 +123,14 @@ def load_book(
 
     # nsmallest keeps only the worst few: 100,000 assessments would cost hundreds of MB.
     attention = rank_attention(attention_items(), ATTENTION_COUNT)
+    return rows, attention
+
+
+def load_book(
+    session: Session, now: datetime, rules: RulesConfig, config: KpiConfig, lang: Lang
+) -> Book:
+    log = MrrLog(queries.mrr_events(session), config)
+    rows, attention = assess_book(session, now, rules, lang)
     return Book(log, rows, attention)
 
 
@@ -145,7 +153,8 @@ class CsMetrics(BaseModel):
     alerts: AlertKpis
     faq: FaqKpis
     attention: list[Attention]  # live accounts needing attention most, as of now
-    # The day the book figures describe (a stored daily snapshot); None: as of now.
+    # The day whose stored snapshot the book figures are (the period's last snapshot); None:
+    # no snapshot in the period, so they are the live book, as of now.
     book_as_of: date | None = None
 
 
@@ -168,6 +177,8 @@ def metrics_for(
     churn_kpis, churned = churn(log, period, config, today)
     moved = movements(log, period, today).amounts.values()
     names = queries.account_names(session, (a for accounts in moved for a in accounts))
+    stored = snapshots.book_at_end(session, period)
+    book_kpis, book_day = (stored[1], stored[0]) if stored else (book(the_book.rows), None)
     window = timedelta(days=config.onboarding_days)
     starts = queries.contract_starts(session, period.start - window, period.end - window)
     touches = queries.onboarding_touches(
@@ -185,7 +196,8 @@ def metrics_for(
         retention=retention(log, period.end),
         period_retention=period_retention(log, period),
         avoidable_churn=avoidable_churn(churned, log, period, config),
-        book=book(the_book.rows),
+        book=book_kpis,
+        book_as_of=book_day,
         onboarding=onboarding_sessions(starts, touches, period, config, tz),
         alerts=alert_kpis(queries.alerts_opened(session, first, last)),
         faq=faq_kpis(queries.questions(session, first, last),
