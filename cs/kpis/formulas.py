@@ -266,7 +266,11 @@ def churn(
     Churns dated after `today` (a cancellation booked for the month's end) are counted apart as
     scheduled and left out of the churn rates until they happen.
     """
-    moves = movements(log, period, today)
+    return churn_of(movements(log, period, today), period, config)
+
+
+def churn_of(moves: Moves, period: Period, config: KpiConfig) -> tuple[ChurnKpis, list[str]]:
+    """`churn` over movements already classified (the report classifies a period once)."""
     a = moves.amounts
     churned = a[Movement.CHURN]
     churned_mrr, contraction = sum(churned.values()), sum(a[Movement.CONTRACTION].values())
@@ -339,7 +343,11 @@ def bridge(
     It balances by construction (each account's end − start lands on exactly one line), and
     `balanced` checks it again so a surface can never show a bridge that does not add up.
     """
-    moves = movements(log, period, today)
+    return bridge_of(movements(log, period, today), names)
+
+
+def bridge_of(moves: Moves, names: Mapping[str, str] | None = None) -> MrrBridge:
+    """`bridge` over movements already classified."""
     names = names or {}
     lines = []
     for movement in Movement:

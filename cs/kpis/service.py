@@ -36,8 +36,8 @@ from cs.kpis.formulas import (
     alert_kpis,
     avoidable_churn,
     book,
-    bridge,
-    churn,
+    bridge_of,
+    churn_of,
     movements,
     onboarding_sessions,
     period_retention,
@@ -174,9 +174,9 @@ def metrics_for(
     first, last = local_midnight(period.start, tz), local_midnight(period.end, tz)
     today = now.astimezone(tz).date()
     log = the_book.log
-    churn_kpis, churned = churn(log, period, config, today)
-    moved = movements(log, period, today).amounts.values()
-    names = queries.account_names(session, (a for accounts in moved for a in accounts))
+    moves = movements(log, period, today)
+    churn_kpis, churned = churn_of(moves, period, config)
+    names = queries.account_names(session, (a for moved in moves.amounts.values() for a in moved))
     stored = snapshots.book_at_end(session, period)
     book_kpis, book_day = (stored[1], stored[0]) if stored else (book(the_book.rows), None)
     window = timedelta(days=config.onboarding_days)
@@ -192,7 +192,7 @@ def metrics_for(
         currency=config.base_currency,
         generated_at=now,
         churn=churn_kpis,
-        bridge=bridge(log, period, today, names),
+        bridge=bridge_of(moves, names),
         retention=retention(log, period.end),
         period_retention=period_retention(log, period),
         avoidable_churn=avoidable_churn(churned, log, period, config),

@@ -219,3 +219,9 @@ def test_response_times_under_a_minute_read_in_seconds_in_either_language(
     japanese = render_text(compute_metrics(services, NOW, OCT, "ja"), "ja")
     assert "median 45 s, p90 45 s (1/1)" in english and "0 min" not in english
     assert "中央値 45秒、p90 45秒（1/1）" in japanese
+
+
+def test_cli_refuses_a_language_it_does_not_speak_with_one_line_and_exit_2() -> None:
+    bad = CliRunner().invoke(app, ["report", "--lang", "fr"])
+    assert bad.exit_code == 2
+    assert bad.output.strip() == "banso report: --lang must be one of ja, en, got 'fr'"
