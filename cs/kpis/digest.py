@@ -19,7 +19,7 @@ from core.services import Services
 from core.slack.blocks import SECTION_LIMIT, Block, clip, context, escape, header, section
 from cs.kpis.chart import render_png, trend
 from cs.kpis.curation import CurationReport, build_curation_report
-from cs.kpis.formulas import Period
+from cs.kpis.formulas import Period, bridge
 from cs.kpis.report import band_name, bridge_lines, minutes, money, rate, touch_name
 from cs.kpis.service import (
     Attention,
@@ -206,12 +206,15 @@ def build_cs_digest(services: Services, now: datetime) -> Digest:
         book = load_book(session, now.astimezone(tz), rules, config, services.lang)
         cur = metrics_for(session, book, period, config=config, tz=tz, now=now)
         prev = metrics_for(session, book, period.previous(), config=config, tz=tz, now=now)
-    months = trend(book.log, last_complete_month(now, tz), TREND_MONTHS, config)
+    last_month = last_complete_month(now, tz)
+    months = trend(book.log, last_month, TREND_MONTHS, config)
+    month_bridge = bridge(book.log, last_month, now.astimezone(tz).date())
     lang = services.lang
     return Digest(
         text=cs_digest_text(cur, lang),
         blocks=cs_digest_blocks(cur, prev, book.attention, lang),
-        chart=render_png(months, cur.book.by_health_band, config.churn_warning),
+        chart=render_png(months, cur.book.by_health_band, config.churn_warning, month_bridge,
+                         last_month.label),
         chart_name=f"cs-digest-{period.end}.png",
         chart_title=f"CS trend {months[0].label}..{months[-1].label}",
     )

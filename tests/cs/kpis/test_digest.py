@@ -64,7 +64,7 @@ def test_cs_digest_posts_kpis_and_uploads_a_real_png_chart_to_the_csm_channel(
     (png,) = stub.uploads.values()
     assert png.startswith(PNG_SIGNATURE)
     image = matplotlib.image.imread(io.BytesIO(png), format="png")
-    assert image.shape[:2] == (400, 1000)  # 10 x 4 inches at 100 dpi
+    assert image.shape[:2] == (400, 1400)  # 14 x 4 inches at 100 dpi
 
 
 def test_cs_digest_with_an_empty_book_still_sends_n_a_figures(
