@@ -232,7 +232,10 @@ def test_onboarding_touches_are_dated_by_the_teams_local_day() -> None:
              datetime(2026, 9, 1, 10, 0, tzinfo=tokyo),
              datetime(2026, 10, 9, 7, 57, tzinfo=tokyo)]  # 10-08 22:57 UTC: the day after
     touches = [Touch("X", "call", at_.astimezone(UTC)) for at_ in local]
-    assert onboarding_sessions(starts, touches, OCT, CONFIG, tokyo).sessions == 2
+    # By UTC days the first touch would fall before the window and the last one inside it.
+    assert onboarding_sessions(starts, touches[:2], OCT, CONFIG, tokyo).sessions == 2
+    assert onboarding_sessions(starts, touches[2:], OCT, CONFIG, tokyo).sessions == 0
+    assert onboarding_sessions(starts, touches[2:], OCT, CONFIG, UTC).sessions == 1
 
 
 def test_alert_time_to_acknowledge_median_and_p90_per_owner() -> None:

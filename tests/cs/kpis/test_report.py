@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
@@ -225,3 +226,16 @@ def test_cli_refuses_a_language_it_does_not_speak_with_one_line_and_exit_2() -> 
     bad = CliRunner().invoke(app, ["report", "--lang", "fr"])
     assert bad.exit_code == 2
     assert bad.output.strip() == "banso report: --lang must be one of ja, en, got 'fr'"
+
+
+def test_onboarding_sessions_in_the_report_follow_the_teams_day_not_utc(
+    settings: Settings, session_factory: sessionmaker[Session]
+) -> None:
+    tokyo = ZoneInfo("Asia/Tokyo")
+    with session_factory.begin() as session:  # window 08-10 .. 10-08: it ends in October
+        add_account(session, "W", [("2026-08-10", 100_000)])
+        for local in (datetime(2026, 9, 15, 14, 0, tzinfo=tokyo),
+                      datetime(2026, 10, 9, 7, 57, tzinfo=tokyo)):  # 10-08 in UTC: too late
+            session.add(Touchpoint(account_id="W", kind="call", at=local.astimezone(UTC)))
+    m = compute_metrics(_services(settings, session_factory), NOW, OCT, "en")
+    assert (m.onboarding.accounts, m.onboarding.sessions) == (1, 1)  # by UTC days: 2
