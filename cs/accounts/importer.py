@@ -2,7 +2,9 @@
 
 The CLI (CSV) and the ingest API (JSON) both call these; a bad row becomes a RowError and the
 good rows still go in. Callers commit. Every change of an account's live MRR appends an
-MrrChange, so the KPI formulas can replay churn, contraction and expansion from the log alone.
+MrrChange dated by the row (`effective_date`, `churn_date`) or the import day, each churn with
+its reason, so the KPI formulas can replay churn, contraction and expansion from the log alone;
+a re-imported churn with another date or reason corrects the latest churn in place.
 """
 
 from __future__ import annotations
