@@ -11,7 +11,14 @@ from datetime import datetime, timedelta
 
 from core.i18n import Lang, t
 from core.services import Services
-from cs.kpis.formulas import BridgeLine, CurrencyError, Movement, MrrBridge, Period
+from cs.kpis.formulas import (
+    UNASSIGNED,
+    BridgeLine,
+    CurrencyError,
+    Movement,
+    MrrBridge,
+    Period,
+)
 from cs.kpis.service import (
     CsMetrics,
     kpi_config,
@@ -158,7 +165,8 @@ def _bridge_line(line: BridgeLine, currency: str, lang: Lang) -> str:
 
 def _book_lines(m: CsMetrics, lang: Lang) -> list[str]:
     b, o = m.book, m.onboarding
-    per_csm = ", ".join(f"{k} {v}" for k, v in list(b.per_csm.items())[:10])
+    per_csm = ", ".join(f"{t('report.unassigned', lang) if k == UNASSIGNED else k} {v}"
+                        for k, v in list(b.per_csm.items())[:10])
     mean = "n/a" if b.mean_per_csm is None else f"{b.mean_per_csm:.1f}"
     per_account = "n/a" if o.per_account is None else f"{o.per_account:.2f}"
     when = (t("report.as_of", lang, day=m.book_as_of) if m.book_as_of
