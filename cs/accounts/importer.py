@@ -132,7 +132,15 @@ def _upsert_account(session: Session, row: AccountRow, now: datetime, today: dat
             changed = True
     # The history is checked even when no column changed: a corrected date moves an event.
     logged = _log_mrr_update(session, account, before, today, row.effective_date)
-    if not (changed or logged):
+    if logged is MrrReason.REACTIVATION:
+        # Back again: the earlier churn keeps its date and reason in the log, and a later churn
+        # must not inherit them unless the row says so.
+        for name in ("churn_date", "churn_reason"):
+            if name not in row.model_fields_set:
+                setattr(account, name, None)
+    corrected = (logged is None and account.status == AccountStatus.CHURNED
+                 and _correct_churn(account, _last_changes(session, account.id)))
+    if not (changed or logged or corrected):
         return "unchanged"
     account.updated_at = now
     return "updated"
@@ -182,16 +190,16 @@ def _last_changes(session: Session, account_id: str) -> list[MrrChange]:
 def _log_mrr_update(
     session: Session, account: Account, before: tuple[str, int, date, date | None], today: date,
     effective: date | None,
-) -> bool:
-    """Append the change this row makes to the MRR log, or correct the latest churn's date and
-    reason; True when the log changed. HistoryError for a change dated before the last one."""
+) -> MrrReason | None:
+    """Append the change this row makes to the MRR log and say which (None: MRR unchanged).
+    HistoryError for a change dated before the last one."""
     old_status, old_mrr, old_start, old_churn = before
     last = _last_changes(session, account.id)
     # The log is the truth for the MRR before; accounts created outside the importer fall back.
     previous = last[0].mrr_after if last else live_mrr(old_status, old_mrr)
     current = live_mrr(account.status, account.mrr)
     if previous == current:
-        return _correct_churn(account, last)
+        return None
     reason = mrr_reason(previous, current, old_status, account.status)
     on = effective or today
     if reason is MrrReason.CHURN and account.churn_date is not None:
@@ -204,7 +212,7 @@ def _log_mrr_update(
             f"effective_date: {on} is before this account's last MRR change on "
             f"{last[0].effective_on}; import history oldest first")
     _add_mrr(session, account, on, previous, current, reason)
-    return True
+    return reason
 
 
 def _correct_churn(account: Account, last: list[MrrChange]) -> bool:

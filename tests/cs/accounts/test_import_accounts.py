@@ -232,3 +232,17 @@ def test_effective_date_before_contract_start_is_refused(
     result = run(session_factory, [row(effective_date="2024-01-01")])
     assert result.rejected == 1
     assert result.errors[0].reason == "effective_date: must not be before contract_start"
+
+
+def test_a_later_churn_does_not_inherit_the_reason_of_an_earlier_one(
+    session_factory: sessionmaker[Session],
+) -> None:
+    start = {"contract_start": "2025-01-01"}
+    run(session_factory, [row(**start, status="churned", churn_date="2025-06-30",
+                              churn_reason="no_roi")])
+    run(session_factory, [row(**start, status="active", effective_date="2026-01-01")])
+    with session_factory() as session:
+        back = session.get(Account, "C001")
+        assert back is not None and (back.churn_date, back.churn_reason) == (None, None)
+    run(session_factory, [row(**start, status="churned", effective_date="2026-10-15")])
+    assert churns(session_factory) == [(date(2025, 6, 30), "no_roi"), (date(2026, 10, 15), None)]
