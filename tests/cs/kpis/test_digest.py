@@ -58,6 +58,10 @@ def test_cs_digest_posts_kpis_and_uploads_a_real_png_chart_to_the_csm_channel(
     assert "ロゴ解約率" in text and "25.00% (1社)" in text  # B of A, B, C, D churned
     assert "警戒ライン" in text
     assert "株式会社A" in text  # the live accounts needing attention are listed
+    bridge = next(b["text"]["text"] for b in post.args["blocks"]
+                  if b.get("text", {}).get("text", "").startswith("*MRR ブリッジ*"))
+    assert "解約" in bridge and "株式会社B 200,000" in bridge  # B churned on 10 November
+    assert "期末 MRR" in bridge and bridge.endswith("```")
 
     (complete,) = stub.calls_to("files.completeUploadExternal")
     assert complete.args["channel_id"] == "CCSM"
