@@ -1,8 +1,9 @@
 """CS metrics for a period: load the plain rows once, run the formulas, return one typed result.
 
-`load_book` reads what does not depend on the period (the MRR log, churn reasons, the rules'
-view of every live account); `metrics_for` adds the period-bounded rows. The digest computes two
-periods from one book, so 100,000 accounts are assessed once per run.
+`load_book` reads what does not depend on the period (the MRR log with each churn's reason, the
+rules' view of every live account); `metrics_for` adds the period-bounded rows and the period's
+stored book snapshot, if any. The digest computes two periods from one book, so 100,000
+accounts are assessed once per run.
 """
 
 from __future__ import annotations
