@@ -14,7 +14,7 @@ from datetime import datetime
 
 from core.rules_config import OFF
 from core.services import Services
-from jobs import alert_jobs, digests, housekeeping
+from jobs import alert_jobs, digests, housekeeping, kpi_snapshots
 from jobs.runner import Outcome
 
 Run = Callable[[Services, datetime], Outcome]
@@ -51,6 +51,9 @@ JOBS: tuple[Job, ...] = (
         _weekly, digests.send_curation_digest),
     Job("housekeeping", "forget Slack event ids Slack can no longer retry",
         lambda _services: housekeeping.CRON, housekeeping.housekeeping),
+    Job("book_snapshot", "store today's book (accounts per CSM, touch model, health band) for "
+        "the KPIs of past months", lambda _services: kpi_snapshots.CRON,
+        kpi_snapshots.snapshot_book),
 )
 BY_NAME = {job.name: job for job in JOBS}
 

@@ -21,21 +21,28 @@ def report(
     period: str | None = typer.Option(
         None, "--period", help="Month as YYYY-MM (default: the last complete month)."
     ),
+    lang: str | None = typer.Option(
+        None, "--lang", help="ja or en (default: the team's language, jobs.lang)."
+    ),
 ) -> None:
     """Print the CS KPIs: churn, GRR/NRR, avoidable churn, accounts, alerts and FAQ."""
-    from cs.kpis.formulas import Period
+    from core.i18n import LANGS, as_lang
+    from cs.kpis.formulas import Period, PeriodError
     from cs.kpis.report import ReportError, compute_metrics, render_text
 
     try:
-        chosen = Period.parse_month(period) if period else None
-    except ValueError as exc:
+        chosen = Period.parse_month(period) if period is not None else None
+    except PeriodError as exc:
         fail(f"banso report: {exc}")
+    if lang is not None and lang not in LANGS:
+        fail(f"banso report: --lang must be one of {', '.join(LANGS)}, got {lang!r}")
     services = services_or_exit(slack=False)
+    chosen_lang = as_lang(lang) if lang else services.lang
     try:
-        metrics = compute_metrics(services, services.now(), chosen)
+        metrics = compute_metrics(services, services.now(), chosen, chosen_lang)
     except ReportError as exc:
         fail(f"banso report: {exc}")
-    typer.echo(metrics.model_dump_json(indent=2) if as_json else render_text(metrics))
+    typer.echo(metrics.model_dump_json(indent=2) if as_json else render_text(metrics, chosen_lang))
 
 
 def digest(
