@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from banso.cli.support import settings_or_exit
+from banso.cli.support import require_knowledge, settings_or_exit
 
 log = logging.getLogger("banso.serve")
 
@@ -36,8 +36,10 @@ def serve(
     from banso.web.app import build_app
     from core.logs import configure_logging
 
-    settings = settings_or_exit(host=host, port=port)
+    settings = settings_or_exit(announce=False, host=host, port=port)
+    require_knowledge(settings)
     configure_logging(settings)
+    log.info("using %s", settings.data_location)
     app = build_app(settings, demo=demo)
     config = uvicorn.Config(
         app,

@@ -1,8 +1,10 @@
 """Every setting Banso reads, in one typed class created once at start-up and passed down.
 
 Values come from (highest first): keyword arguments, environment variables (`BANSO_*`, plus
-Slack's own `SLACK_*` names), the TOML file named by `BANSO_CONFIG`, then the defaults below.
-A wrong value stops start-up with pydantic's message, which names the setting.
+Slack's own `SLACK_*` names), the TOML file named by `BANSO_CONFIG` (else the project home's
+`banso.toml`, if any), then the defaults below. Relative folders are anchored at the project
+home (`core.home`), so every command and the server use the same database and knowledge.
+A wrong value stops start-up with one line per bad setting (see `load_settings`).
 """
 
 from __future__ import annotations
@@ -12,7 +14,14 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -20,6 +29,9 @@ from pydantic_settings import (
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+from sqlalchemy import make_url
+
+from core.home import CONFIG_NAME, find_home, no_home_message
 
 # A list setting reads "C01,C02" from the environment (easier to type than JSON).
 CsvList = Annotated[list[str], NoDecode]
@@ -40,6 +52,10 @@ class Settings(BaseSettings):
     )
 
     # --- storage ---------------------------------------------------------------------------
+    home: Path | None = Field(
+        None, description="The project folder (with knowledge/ and var/); unset: the nearest "
+        "folder at or above the current one with banso.toml or knowledge/.",
+    )
     data_dir: Path = Field(Path("var"), description="Folder for the SQLite file, index and drafts.")
     database_url: str = Field(
         "",
@@ -169,6 +185,13 @@ class Settings(BaseSettings):
         # `SLACK_BOT_TOKEN=` in an env file means "not configured", not an empty token.
         return None if isinstance(value, str) and not value.strip() else value
 
+    @field_validator("home")
+    @classmethod
+    def _existing_home(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_dir():
+            raise ValueError("no such folder")
+        return value.resolve() if value is not None else None
+
     @field_validator("log_level")
     @classmethod
     def _known_level(cls, value: str) -> str:
@@ -184,6 +207,25 @@ class Settings(BaseSettings):
             raise ValueError("only sqlite:// and postgresql+psycopg:// URLs are supported")
         return value
 
+    @model_validator(mode="after")
+    def _anchor_at_home(self) -> Settings:
+        # Relative folders mean "in the project", never "wherever the command was typed".
+        if self.home is None and self._relative_paths():
+            self.home = find_home(Path.cwd())
+            if self.home is None:
+                raise ValueError(no_home_message(Path.cwd()))
+        if self.home is not None:
+            self.data_dir = self.home / self.data_dir
+            self.knowledge_dir = self.home / self.knowledge_dir
+            if self.rules_file is not None:
+                self.rules_file = self.home / self.rules_file
+            self.database_url = _anchor_sqlite(self.database_url, self.home)
+        return self
+
+    def _relative_paths(self) -> bool:
+        paths = [self.data_dir, self.knowledge_dir, self.rules_file]
+        return any(p is not None and not p.is_absolute() for p in paths)
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -194,12 +236,18 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
-        config_file = os.environ.get("BANSO_CONFIG")
-        if config_file:
-            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(config_file)))
+        config_file = config_path()
+        if config_file is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config_file))
         return tuple(sources)
 
     # --- derived ---------------------------------------------------------------------------
+    @property
+    def data_location(self) -> str:
+        """One line naming the database and the knowledge folder (printed by every command)."""
+        url = make_url(self.resolved_database_url).render_as_string(hide_password=True)
+        return f"database {url}, knowledge {self.knowledge_dir}"
+
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'core.db'}"
@@ -219,6 +267,29 @@ class Settings(BaseSettings):
         )
 
 
+def config_path() -> Path | None:
+    """BANSO_CONFIG, else the project home's banso.toml (None: no file)."""
+    named = os.environ.get("BANSO_CONFIG")
+    if named:
+        return Path(named)
+    home = os.environ.get("BANSO_HOME")
+    found = Path(home) if home else find_home(Path.cwd())
+    if found is not None and (found / CONFIG_NAME).is_file():
+        return found / CONFIG_NAME
+    return None
+
+
+def _anchor_sqlite(url: str, home: Path) -> str:
+    """A relative SQLite file in BANSO_DATABASE_URL lives in the project home too."""
+    if not url.startswith("sqlite"):
+        return url
+    parsed = make_url(url)
+    database = parsed.database
+    if not database or database == ":memory:" or Path(database).is_absolute():
+        return url
+    return parsed.set(database=str(home / database)).render_as_string(hide_password=False)
+
+
 class SettingsError(Exception):
     """Start-up configuration is invalid; the message names each bad setting."""
 
@@ -231,12 +302,19 @@ def load_settings(**overrides: Any) -> Settings:
         return Settings(**overrides)
     except ValidationError as exc:
         lines = [
-            f"{_env_name(err['loc'])}: {err['msg']} (got {err.get('input')!r})"
-            for err in exc.errors()
+            _line(err) for err in exc.errors()
         ]
-        raise SettingsError("invalid settings:\n  " + "\n  ".join(lines)) from None
+        raise SettingsError("\n".join(lines)) from None
+
+
+def _line(err: Any) -> str:
+    """One line per bad setting: the variable, what is wrong, the value given."""
+    message = str(err["msg"]).removeprefix("Value error, ")
+    if not err["loc"]:  # the model's own check (where the project is) names its variable
+        return f"BANSO_HOME: {message}"
+    return f"{_env_name(err['loc'])}: {message} (got {err.get('input')!r})"
 
 
 def _env_name(loc: tuple[Any, ...]) -> str:
-    name = str(loc[0]) if loc else "?"
+    name = str(loc[0]) if loc else "home"  # the model's own check: where the project is
     return name if name.isupper() else f"BANSO_{name.upper()}"

@@ -14,12 +14,25 @@ if TYPE_CHECKING:  # the runtime loads the database, Slack and retrieval librari
     from core.services import Services
 
 
-def settings_or_exit(**overrides: object) -> Settings:
-    """The settings, with the given non-None overrides; a bad value prints why and exits 2."""
+def settings_or_exit(*, announce: bool = True, **overrides: object) -> Settings:
+    """The settings, with the given non-None overrides; a bad value prints why and exits 2.
+
+    `announce` prints (to stderr, once per command) which database and knowledge folder the
+    command uses, so a command typed in the wrong place never surprises anyone."""
     try:
-        return load_settings(**{k: v for k, v in overrides.items() if v is not None})
+        settings = load_settings(**{k: v for k, v in overrides.items() if v is not None})
     except SettingsError as exc:
         fail(str(exc))
+    if announce:
+        typer.echo(f"banso: {settings.data_location}", err=True)
+    return settings
+
+
+def require_knowledge(settings: Settings) -> None:
+    """Commands that answer from the knowledge base stop if its folder is missing."""
+    if not settings.knowledge_dir.is_dir():
+        fail(f"BANSO_KNOWLEDGE_DIR: no such folder: {settings.knowledge_dir} (set "
+             "BANSO_KNOWLEDGE_DIR, or BANSO_HOME to the folder that holds knowledge/)")
 
 
 def services_or_exit(settings: Settings | None = None, *, search: bool = False,
