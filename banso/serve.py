@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from banso.cli.support import require_knowledge, settings_or_exit
+from banso.cli.support import require_knowledge, settings_or_exit, start_up_errors
 
 log = logging.getLogger("banso.serve")
 
@@ -40,7 +40,8 @@ def serve(
     require_knowledge(settings)
     configure_logging(settings)
     log.info("using %s", settings.data_location)
-    app = build_app(settings, demo=demo)
+    with start_up_errors(settings):
+        app = build_app(settings, demo=demo)
     config = uvicorn.Config(
         app,
         host=settings.host,

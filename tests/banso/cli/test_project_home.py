@@ -103,4 +103,5 @@ def test_banso_home_that_does_not_exist_is_named(tmp_path: Path) -> None:
 
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        f"BANSO_HOME: no such folder (got {str(tmp_path / 'nope')!r})"]
+        f"BANSO_HOME: no such folder (got {str(tmp_path / 'nope')!r}); for example "
+        "BANSO_HOME=/srv/banso"]
