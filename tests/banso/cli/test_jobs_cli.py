@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
@@ -85,6 +86,29 @@ def test_unknown_job_is_a_clear_error(alert_settings: Settings) -> None:
 
     assert result.exit_code == 2
     assert "unknown job 'at-risk': choose one of at_risk" in result.output
+
+
+@pytest.mark.parametrize(("name", "hint"), [
+    ("cs-digest", "(did you mean 'cs_digest'?)"),
+    ("digest_cs", "to send or preview the weekly cs digest: banso digest cs [--dry-run]"),
+    ("curation", "to send or preview the weekly curation digest: banso digest curation"),
+    ("weekly_digest", "weekly digests: banso digest cs|curation [--dry-run]"),
+])
+def test_a_job_name_that_is_really_a_digest_points_to_banso_digest(
+    alert_settings: Settings, name: str, hint: str
+) -> None:
+    result = CliRunner().invoke(app, ["jobs", "run", name], env=_env(alert_settings))
+
+    assert result.exit_code == 2
+    assert f"unknown job {name!r}" in result.stderr and hint in result.stderr
+
+
+def test_a_digest_has_no_dry_run_here_and_says_where_it_is(alert_settings: Settings) -> None:
+    result = CliRunner().invoke(app, ["jobs", "run", "cs_digest", "--dry-run"],
+                                env=_env(alert_settings))
+
+    assert result.exit_code == 2
+    assert "use `banso digest cs --dry-run` to see a digest" in result.stderr
 
 
 def test_list_shows_every_job_with_its_next_run(alert_settings: Settings) -> None:
