@@ -13,7 +13,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from banso import __version__
 from banso.runtime import Runtime, build_runtime, seed_demo_if_empty
-from banso.web import ask, cs_metrics, health, ingest, page, slack_events
+from banso.web import ask, cs_metrics, docs, health, ingest, page, slack_events
 from banso.web.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from banso.web.ratelimit import RateLimiter
 from core.settings import Settings
@@ -44,6 +44,8 @@ def create_app(
         version=__version__,
         description="Customer-success chat-ops: website chat API, ingest API, health and metrics.",
         lifespan=lifespan,
+        docs_url=None,  # served from packaged assets instead of a CDN (banso.web.docs)
+        redoc_url=None,
     )
     app.state.services = services
     app.state.ask_limiter = RateLimiter(settings.ask_rate_limit_per_minute, clock=clock)
@@ -54,8 +56,8 @@ def create_app(
     app.include_router(ingest.router)
     app.include_router(cs_metrics.router)
 
-    if runtime.bolt_app is not None:
-        slack_events.mount(app, runtime.bolt_app)
+    slack_events.mount(app, runtime.bolt_app)
+    docs.mount(app)
     app.add_middleware(BodyLimitMiddleware, limits=_body_limits(settings))
     app.add_middleware(RequestContextMiddleware)
     if settings.trusted_proxies:

@@ -29,6 +29,9 @@ OPERATIONS = [
     "GET /metrics", "POST /api/accounts", "POST /api/contacts", "POST /api/usage",
     "GET /api/metrics/cs",
 ]
+# Documented but not fuzzed: Slack signs every request, so without Slack settings it is a
+# documented 503 and with them an unsigned request is a 401 (tests/banso/web/test_wiring.py).
+NOT_FUZZED = {"POST /slack/events"}
 
 
 @pytest.fixture
@@ -45,7 +48,8 @@ def _operations(schema: schemathesis.BaseSchema) -> dict[str, Any]:
 
 
 def test_every_operation_is_fuzzed(fuzz_schema: schemathesis.BaseSchema) -> None:
-    assert set(_operations(fuzz_schema)) == set(OPERATIONS), "add new operations to OPERATIONS"
+    documented = set(_operations(fuzz_schema)) - NOT_FUZZED
+    assert documented == set(OPERATIONS), "add new operations to OPERATIONS"
 
 
 @pytest.mark.parametrize("label", OPERATIONS)
