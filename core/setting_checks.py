@@ -33,6 +33,7 @@ EXAMPLES: dict[str, str] = {
     "api_token": "a-long-random-string",
     "ask_rate_limit_per_minute": "30",
     "ask_max_chars": "1000",
+    "handoff_rate_limit_per_minute": "3",
     "trusted_proxies": "10.0.0.0/8,127.0.0.1",
     "log_level": "INFO",
     "log_format": "json",

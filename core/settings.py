@@ -93,6 +93,9 @@ class Settings(BaseSettings):
         30, ge=1, description="Requests per minute per client on POST /api/ask."
     )
     ask_max_chars: int = Field(1000, ge=10, description="Longest question /api/ask accepts.")
+    handoff_rate_limit_per_minute: int = Field(
+        3, ge=1, description="Hand-off requests (web chat 'ask a person') per minute per client."
+    )
     trusted_proxies: CsvList = Field(
         default_factory=list,
         description="Proxy addresses or CIDR networks whose X-Forwarded-For is believed (rate "

@@ -13,7 +13,17 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from banso import __version__
 from banso.runtime import Runtime, build_runtime, seed_demo_if_empty
-from banso.web import ask, cs_metrics, docs, health, ingest, page, slack_events
+from banso.web import (
+    ask,
+    cs_metrics,
+    docs,
+    examples,
+    handoff,
+    health,
+    ingest,
+    page,
+    slack_events,
+)
 from banso.web.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from banso.web.ratelimit import RateLimiter
 from core.settings import Settings
@@ -49,9 +59,12 @@ def create_app(
     )
     app.state.services = services
     app.state.ask_limiter = RateLimiter(settings.ask_rate_limit_per_minute, clock=clock)
+    app.state.handoff_limiter = RateLimiter(settings.handoff_rate_limit_per_minute, clock=clock)
 
     app.include_router(page.router)
     app.include_router(ask.router)
+    app.include_router(examples.router)
+    app.include_router(handoff.router)
     app.include_router(health.router)
     app.include_router(ingest.router)
     app.include_router(cs_metrics.router)
@@ -67,7 +80,8 @@ def create_app(
 
 def _body_limits(settings: Settings) -> dict[str, int]:
     # A question of ask_max_chars characters is at most 4 bytes each in UTF-8, 6 JSON-escaped.
-    return {"/api/ask": settings.ask_max_chars * 6 + 1024, "/api/feedback": 1024}
+    return {"/api/ask": settings.ask_max_chars * 6 + 1024, "/api/feedback": 1024,
+            "/api/handoff": 16 * 1024}
 
 
 def build_app(settings: Settings, *, demo: bool = False) -> FastAPI:

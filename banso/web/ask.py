@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 
 from banso.web.answers import UnknownAnswer, record_web_feedback, record_web_question
 from banso.web.deps import ServicesDep, SessionDep
+from banso.web.markdown import to_html
 from banso.web.ratelimit import RateLimiter
 from banso.web.schemas import (
     AnswerEntry,
@@ -36,12 +37,16 @@ def client_key(request: Request) -> str:
 
 
 def rate_limit(request: Request) -> None:
-    limiter: RateLimiter = request.app.state.ask_limiter
+    limit(request, request.app.state.ask_limiter, "questions")
+
+
+def limit(request: Request, limiter: RateLimiter, what: str) -> None:
+    """429 with Retry-After once this client has used up its bucket."""
     retry_after = limiter.acquire(client_key(request))
     if retry_after:
         raise HTTPException(
             status.HTTP_429_TOO_MANY_REQUESTS,
-            f"too many questions; retry in {retry_after} s",
+            f"too many {what}; retry in {retry_after} s",
             headers={"Retry-After": str(retry_after)},
         )
 
@@ -80,6 +85,7 @@ def _public_hits(result: SearchResult, suggest_threshold: float) -> list[Hit]:
 def _entry(hit: Hit) -> AnswerEntry:
     return AnswerEntry(
         id=hit.entry.id, title=hit.entry.title, answer=hit.entry.body,
+        answer_html=to_html(hit.entry.body),
         score=round(hit.score, 4), links=list(hit.entry.links),
     )
 

@@ -33,6 +33,7 @@ BAD: dict[str, str] = {
     "api_token": "two words",
     "ask_rate_limit_per_minute": "many",
     "ask_max_chars": "0",
+    "handoff_rate_limit_per_minute": "0",
     "trusted_proxies": "10.0.0.0/8,proxy.internal",
     "log_level": "LOUD",
     "log_format": "xml",

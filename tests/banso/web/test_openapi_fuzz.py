@@ -27,7 +27,7 @@ CHECKS = [not_a_server_error, response_schema_conformance, content_type_conforma
 OPERATIONS = [
     "GET /", "POST /api/ask", "POST /api/feedback", "GET /healthz", "GET /readyz",
     "GET /metrics", "POST /api/accounts", "POST /api/contacts", "POST /api/usage",
-    "GET /api/metrics/cs",
+    "GET /api/metrics/cs", "GET /api/examples", "POST /api/handoff", "GET /api/handoffs",
 ]
 # Documented but not fuzzed: Slack signs every request, so without Slack settings it is a
 # documented 503 and with them an unsigned request is a 401 (tests/banso/web/test_wiring.py).
@@ -37,7 +37,8 @@ NOT_FUZZED = {"POST /slack/events"}
 @pytest.fixture
 def fuzz_schema(make_app: Callable[..., FastAPI]) -> schemathesis.BaseSchema:
     # A high rate limit: otherwise the fuzzer mostly sees 429s and tests nothing behind them.
-    app = make_app(api_token=SecretStr(TOKEN), ask_rate_limit_per_minute=1_000_000)
+    app = make_app(api_token=SecretStr(TOKEN), ask_rate_limit_per_minute=1_000_000,
+                   handoff_rate_limit_per_minute=1_000_000)
     return schemathesis.openapi.from_asgi("/openapi.json", app)
 
 
