@@ -157,3 +157,17 @@ def test_an_unknown_key_in_the_config_file_is_named(project: Path) -> None:
     assert result.stderr.strip() == (
         f"BANSO_CONFIG: {config}: unknown setting 'timezon' (the keys are the variables' names "
         "without BANSO_, in lower case, e.g. timezone)")
+
+
+def test_a_broken_rules_file_is_one_line_with_its_file_and_line(project: Path) -> None:
+    rules = project / "rules.yaml"
+    rules.write_text("health:\n  weights: [1\n", encoding="utf-8")
+
+    for command in (["serve"], ["jobs", "list"]):
+        result = _banso(*command, cwd=project, BANSO_RULES_FILE="rules.yaml")
+
+        assert result.returncode == 2
+        lines = [x for x in result.stderr.splitlines()
+                 if not x.startswith("banso: database") and '"msg": "using database' not in x]
+        assert lines == [f"BANSO_RULES_FILE: {rules}:3: not valid YAML: while parsing a flow "
+                         "sequence expected ',' or ']', but got '<stream end>'"]
