@@ -184,7 +184,9 @@ def rules_from_dict(data: dict[str, Any], source: str = "rules") -> RulesConfig:
             + (f" (got {err['input']!r})" if err["type"] != "missing" else "")
             for err in exc.errors()
         ]
-        raise RulesConfigError(f"{source}: invalid rules:\n  " + "\n  ".join(lines)) from None
+        # One line per problem, each naming the file (the CLI prints them as they are).
+        raise RulesConfigError("\n".join(f"BANSO_RULES_FILE: {source}: {line}"
+                                         for line in lines)) from None
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
@@ -193,12 +195,24 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     except OSError as exc:
         raise RulesConfigError(f"{path}: cannot read rules file: {exc.strerror}") from None
     except yaml.YAMLError as exc:
-        raise RulesConfigError(f"{path}: not valid YAML: {exc}") from None
+        raise RulesConfigError(f"BANSO_RULES_FILE: {path}:{_yaml_where(exc)} not valid YAML: "
+                               f"{_yaml_problem(exc)}") from None
     if loaded is None:
         return {}
     if not isinstance(loaded, dict):
         raise RulesConfigError(f"{path}: the rules file must be a mapping of keys to values")
     return loaded
+
+
+def _yaml_where(exc: yaml.YAMLError) -> str:
+    mark = getattr(exc, "problem_mark", None)
+    return f"{mark.line + 1}:" if mark is not None else ""
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    if isinstance(exc, yaml.MarkedYAMLError):
+        return " ".join(part for part in (exc.context, exc.problem) if part)
+    return str(exc).splitlines()[0]
 
 
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:

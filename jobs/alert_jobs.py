@@ -13,16 +13,21 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
+from sqlalchemy import text as sql
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from core.i18n import Lang
 from core.services import Services
+from core.slack import text
 from cs.accounts.models import Account, ContactChange
 from cs.accounts.service import facts_for, iter_facts
+from cs.alerts import blocks as alert_blocks
+from cs.alerts import cards
 from cs.alerts.details import card_details, with_details
 from cs.alerts.digest import build_digests
-from cs.alerts.models import Alert, AlertKind, AlertStatus, OutboxMessage
+from cs.alerts.models import Alert, AlertKind, AlertStatus, OutboxMessage, OutboxOp
 from cs.alerts.outbox import DeliveryReport, Outbox, outbox_for
 from cs.alerts.selection import SelectionContext, select_alerts
 from cs.alerts.service import (
@@ -77,19 +82,32 @@ def selection(services: Services, now: datetime) -> SelectionContext:
                             account_url_template=services.settings.account_url_template)
 
 
+NO_CHANNEL = "no channel set: BANSO_CSM_CHANNEL (or the account's csm_channel)"
+
+
 @dataclass(frozen=True)
 class PlannedMessage:
-    """A message a run queued (what a dry run prints)."""
+    """A message a run queued (what a dry run prints): `card` is the message as plain text."""
 
     op: str
     channel: str | None
     account_id: str | None
     kind: str | None
     dedupe_key: str
+    card: str = ""
 
     def describe(self) -> str:
         who = f"{self.kind} {self.account_id}" if self.account_id else self.dedupe_key
         return f"{self.op:<13} {self.channel or '(no channel)':<12} {who}"
+
+    def as_read(self) -> str:
+        """What a person would see: where it goes, then the card as it reads in Slack."""
+        where = f"to {self.channel}" if self.channel else f"nowhere ({NO_CHANNEL})"
+        head = f"{self.op} {where}: " + (
+            f"{self.kind} {self.account_id}" if self.account_id else self.dedupe_key)
+        if not self.card:
+            return head
+        return head + "\n" + "\n".join(f"  │ {line}" for line in self.card.splitlines())
 
 
 @dataclass
@@ -144,7 +162,7 @@ def _run_in_session(session: Session, name: str, services: Services, now: dateti
             build_digests(session, now.astimezone(services.timezone).date(), now)
         else:
             _assess_all(session, ALERT_JOBS[name], services, now, report, batch)
-        report.planned = _planned(session, first_new)
+        report.planned = _planned(session, first_new, services.lang)
     except BaseException:
         session.rollback()
         raise
@@ -189,7 +207,7 @@ def _refresh_stats(session: Session, report: JobReport, analyzed_at: int) -> int
     opened = len(report.alerts.opened)
     if session.get_bind().dialect.name != "postgresql" or opened - analyzed_at < ANALYZE_EVERY:
         return analyzed_at
-    session.execute(text("ANALYZE alerts, alert_outbox"))
+    session.execute(sql("ANALYZE alerts, alert_outbox"))
     session.commit()
     return opened
 
@@ -272,14 +290,28 @@ def _next_outbox_id(session: Session) -> int:
     return int(session.scalar(select(func.coalesce(func.max(OutboxMessage.id), 0))) or 0) + 1
 
 
-def _planned(session: Session, first_id: int) -> list[PlannedMessage]:
+def _planned(session: Session, first_id: int, lang: Lang) -> list[PlannedMessage]:
     session.flush()
     rows = session.execute(
-        select(OutboxMessage.op, OutboxMessage.channel, Alert.account_id, Alert.kind,
-               OutboxMessage.dedupe_key)
+        select(OutboxMessage, Alert)
         .outerjoin(Alert, Alert.id == OutboxMessage.alert_id)
         .where(OutboxMessage.id >= first_id).order_by(OutboxMessage.id))
-    return [PlannedMessage(*row) for row in rows]
+    return [PlannedMessage(row.op, row.channel, alert.account_id if alert else None,
+                           alert.kind if alert else None, row.dedupe_key,
+                           _card_text(session, row, alert, lang))
+            for row, alert in rows]
+
+
+def _card_text(session: Session, row: OutboxMessage, alert: Alert | None, lang: Lang) -> str:
+    """The card as the outbox would render it now (new cards and digests), as plain text."""
+    if row.op == OutboxOp.POST_ALERT.value and alert is not None:
+        return text.render(cards.render(session, alert, lang).blocks)
+    if row.op == OutboxOp.DIGEST.value:
+        ids = [int(i) for i in row.payload.get("alert_ids", [])]
+        alerts = session.scalars(select(Alert).where(Alert.id.in_(ids))).all() if ids else []
+        day = datetime.fromisoformat(row.payload["day"]).date()
+        return text.render(alert_blocks.digest([(a, a.summary) for a in alerts], day, lang))
+    return ""
 
 
 def alert_contact_changes(services: Services, change_ids: list[int], now: datetime) -> JobReport:

@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 
 from banso.cli.support import fail, services_or_exit
+from core.slack import text
 
 
 class DigestKind(StrEnum):
@@ -49,7 +50,9 @@ def digest(
     kind: DigestKind = typer.Argument(..., help="cs (to BANSO_CSM_CHANNEL) or curation "
                                       "(to BANSO_CURATOR_CHANNEL)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the message, post nothing."),
-    chart: Path | None = typer.Option(None, "--chart", help="Also write the CS chart PNG here."),
+    chart: Path | None = typer.Option(None, "--chart", help="Write the CS chart PNG here "
+                                      "(a dry run writes it under BANSO_DATA_DIR/digests/)."),
+    as_json: bool = typer.Option(False, "--json", help="With --dry-run: the Block Kit JSON."),
 ) -> None:
     """Build a weekly digest from the database and post it to Slack (or print it)."""
     from cs.kpis.digest import build_cs_digest, build_curation_digest, post_digest
@@ -62,17 +65,27 @@ def digest(
         built = build(services, services.now())
     except (CurrencyError, UnknownCurrencyError) as exc:
         fail(f"banso digest: {exc}")
+    settings = services.settings
+    if dry_run and built.chart and chart is None:
+        chart = settings.data_dir / "digests" / built.chart_name
     if chart and built.chart:
+        chart.parent.mkdir(parents=True, exist_ok=True)
         chart.write_bytes(built.chart)
         typer.echo(f"chart written to {chart} ({len(built.chart):,} bytes)", err=True)
+    channel = settings.csm_channel if kind is DigestKind.CS else settings.curator_channel
+    name = "BANSO_CSM_CHANNEL" if kind is DigestKind.CS else "BANSO_CURATOR_CHANNEL"
     if dry_run:
-        typer.echo(json.dumps({"text": built.text, "blocks": built.blocks},
-                              ensure_ascii=False, indent=2))
+        if as_json:
+            typer.echo(json.dumps({"text": built.text, "blocks": built.blocks},
+                                  ensure_ascii=False, indent=2))
+            return
+        where = f"to {channel}" if channel else f"nowhere (no channel set: {name})"
+        typer.echo(f"would post {kind.value} digest {where}:\n")
+        typer.echo(text.render(built.blocks))
+        if chart and built.chart:
+            typer.echo(f"\nchart: {chart}")
         return
-    channel = (services.settings.csm_channel if kind is DigestKind.CS
-               else services.settings.curator_channel)
     if services.slack is None or channel is None:
-        name = "BANSO_CSM_CHANNEL" if kind is DigestKind.CS else "BANSO_CURATOR_CHANNEL"
         fail(f"banso digest: not sent: set SLACK_BOT_TOKEN and {name} (or use --dry-run)", 1)
     typer.echo(post_digest(services.slack, channel, built).summary())
 

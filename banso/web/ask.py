@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 
 from banso.web.answers import AnswerLog, UnknownAnswer, record_web_feedback
 from banso.web.deps import ServicesDep, SessionDep
+from banso.web.markdown import to_html
 from banso.web.ratelimit import RateLimiter
 from banso.web.schemas import (
     AnswerEntry,
@@ -38,12 +39,16 @@ def client_key(request: Request) -> str:
 
 
 def _charge(request: Request, cost: float) -> None:
-    limiter: RateLimiter = request.app.state.ask_limiter
+    limit(request, request.app.state.ask_limiter, "questions", cost)
+
+
+def limit(request: Request, limiter: RateLimiter, what: str, cost: float = 1.0) -> None:
+    """429 with Retry-After once this client has used up its bucket (`cost` tokens a request)."""
     retry_after = limiter.acquire(client_key(request), cost)
     if retry_after:
         raise HTTPException(
             status.HTTP_429_TOO_MANY_REQUESTS,
-            f"too many questions; retry in {retry_after} s",
+            f"too many {what}; retry in {retry_after} s",
             headers={"Retry-After": str(retry_after)},
         )
 
@@ -93,6 +98,7 @@ def _public_hits(result: SearchResult, suggest_threshold: float) -> list[Hit]:
 def _entry(hit: Hit) -> AnswerEntry:
     return AnswerEntry(
         id=hit.entry.id, title=hit.entry.title, answer=hit.entry.body,
+        answer_html=to_html(hit.entry.body),
         score=round(hit.score, 4), links=list(hit.entry.links),
     )
 

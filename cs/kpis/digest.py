@@ -214,7 +214,7 @@ def build_cs_digest(services: Services, now: datetime) -> Digest:
         text=cs_digest_text(cur, lang),
         blocks=cs_digest_blocks(cur, prev, book.attention, lang),
         chart=render_png(months, cur.book.by_health_band, config.churn_warning, month_bridge,
-                         last_month.label),
+                         last_month.label, lang),
         chart_name=f"cs-digest-{period.end}.png",
         chart_title=f"CS trend {months[0].label}..{months[-1].label}",
     )

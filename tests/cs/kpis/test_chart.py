@@ -1,0 +1,45 @@
+"""The digest chart speaks the team's language: Japanese labels drawn with IPAex Gothic
+(shipped by matplotlib-fontja), not as empty boxes."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+
+import pytest
+from matplotlib import rc_context
+
+from cs.kpis import chart
+from cs.kpis.chart import TrendPoint, render_png
+
+POINTS = [TrendPoint(f"2026-{m:02d}", 0.01 * m, 0.02, 1.01) for m in range(6, 12)]
+BANDS = {"at_risk": 12, "middle": 80, "healthy": 208}
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def _missing_glyphs(render: object, caplog: pytest.LogCaptureFixture) -> list[str]:
+    with warnings.catch_warnings(record=True) as caught, caplog.at_level(logging.WARNING):
+        warnings.simplefilter("always")
+        png = render()  # type: ignore[operator]
+    assert png.startswith(PNG)
+    messages = [str(w.message) for w in caught] + [r.getMessage() for r in caplog.records]
+    return [m for m in messages if "missing from font" in m]
+
+
+def test_japanese_labels_have_every_glyph(caplog: pytest.LogCaptureFixture) -> None:
+    assert chart.font_family()[0] == "IPAexGothic"
+    assert _missing_glyphs(lambda: render_png(POINTS, BANDS, 0.03, "ja"), caplog) == []
+
+
+def test_without_the_font_the_same_chart_would_lose_its_japanese(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def default_font() -> bytes:
+        with rc_context({"font.family": ["DejaVu Sans"]}):
+            return chart._render(POINTS, BANDS, 0.03, "ja")
+
+    assert _missing_glyphs(default_font, caplog)  # what the font prevents
+
+
+def test_labels_follow_the_digest_language() -> None:
+    assert render_png(POINTS, BANDS, 0.03, "ja") != render_png(POINTS, BANDS, 0.03, "en")
