@@ -36,9 +36,6 @@ from cs.kpis.formulas import (
 )
 
 WIDTH_IN, HEIGHT_IN, DPI = 14.0, 4.0, 100
-BRIDGE_LABELS = {"new": "new", "expansion": "expansion", "reactivation": "reactivation",
-                 "contraction": "contraction", "churn": "churn",
-                 "scheduled_churn": "scheduled"}
 UP, DOWN, TOTAL = "#5cb85c", "#d9534f", "#5b2c83"
 BAND_COLORS = {"at_risk": "#d9534f", "middle": "#f0ad4e", "healthy": "#5cb85c"}
 JAPANESE_FONT = "IPAexGothic"  # the family in matplotlib-fontja's fonts/ipaexg.ttf
@@ -94,7 +91,7 @@ def _render(points: Sequence[TrendPoint], bands: Mapping[str, int], warning: flo
     FigureCanvasAgg(figure)
     churn_ax, bridge_ax, band_ax = figure.subplots(
         1, 3, gridspec_kw={"width_ratios": [2, 1.6, 1]})
-    _waterfall(bridge_ax, bridge, bridge_label)
+    _waterfall(bridge_ax, bridge, bridge_label, lang)
     labels = [p.label for p in points]
     churn_ax.plot(labels, _pct([p.logo_churn for p in points]), marker="o",
                   label=t("kpis.chart.logo_churn", lang))
@@ -126,26 +123,27 @@ def _render(points: Sequence[TrendPoint], bands: Mapping[str, int], warning: flo
     return buffer.getvalue()
 
 
-def _waterfall(ax: Any, bridge: MrrBridge, label: str) -> None:
+def _waterfall(ax: Any, bridge: MrrBridge, label: str, lang: Lang) -> None:
     """Start MRR, each movement floating from the running total, end MRR (in thousands)."""
-    names, bottoms, heights, colors = ["start"], [0.0], [bridge.start_mrr / 1000], [TOTAL]
+    names = [t("report.bridge.start", lang)]
+    bottoms, heights, colors = [0.0], [bridge.start_mrr / 1000], [TOTAL]
     running = bridge.start_mrr
     for line in bridge.lines:
         if not line.mrr and line.movement is Movement.SCHEDULED_CHURN:
             continue
         after = running + line.sign * line.mrr
-        names.append(BRIDGE_LABELS.get(line.movement.value, line.movement.value))
+        names.append(t(f"report.bridge.{line.movement.value}", lang))
         bottoms.append(min(running, after) / 1000)
         heights.append(line.mrr / 1000)
         colors.append(UP if line.sign > 0 else DOWN)
         running = after
-    names.append("end")
+    names.append(t("report.bridge.end", lang))
     bottoms.append(0.0)
     heights.append(bridge.end_mrr / 1000)
     colors.append(TOTAL)
     bars = ax.bar(names, heights, bottom=bottoms, color=colors)
     ax.bar_label(bars, labels=[f"{h:,.0f}" for h in heights], fontsize=7)
-    ax.set_title(f"MRR bridge {label} (thousand JPY)")
+    ax.set_title(t("kpis.chart.bridge_title", lang, period=label))
     ax.tick_params(axis="x", labelrotation=40, labelsize=8)
 
 

@@ -11,9 +11,11 @@ from matplotlib import rc_context
 
 from cs.kpis import chart
 from cs.kpis.chart import TrendPoint, render_png
+from cs.kpis.formulas import BridgeLine, Movement, MrrBridge
 
 POINTS = [TrendPoint(f"2026-{m:02d}", 0.01 * m, 0.02, 1.01) for m in range(6, 12)]
 BANDS = {"at_risk": 12, "middle": 80, "healthy": 208}
+BRIDGE = MrrBridge(100_000, 120_000, 3, 4, [BridgeLine(Movement.NEW, 1, 20_000, 1, [])], True)
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
@@ -28,7 +30,8 @@ def _missing_glyphs(render: object, caplog: pytest.LogCaptureFixture) -> list[st
 
 def test_japanese_labels_have_every_glyph(caplog: pytest.LogCaptureFixture) -> None:
     assert chart.font_family()[0] == "IPAexGothic"
-    assert _missing_glyphs(lambda: render_png(POINTS, BANDS, 0.03, "ja"), caplog) == []
+    japanese = lambda: render_png(POINTS, BANDS, 0.03, BRIDGE, "2026-11", "ja")  # noqa: E731
+    assert _missing_glyphs(japanese, caplog) == []
 
 
 def test_without_the_font_the_same_chart_would_lose_its_japanese(
@@ -36,10 +39,13 @@ def test_without_the_font_the_same_chart_would_lose_its_japanese(
 ) -> None:
     def default_font() -> bytes:
         with rc_context({"font.family": ["DejaVu Sans"]}):
-            return chart._render(POINTS, BANDS, 0.03, "ja")
+            return chart._render(POINTS, BANDS, 0.03, BRIDGE, "2026-11", "ja")
 
     assert _missing_glyphs(default_font, caplog)  # what the font prevents
 
 
 def test_labels_follow_the_digest_language() -> None:
-    assert render_png(POINTS, BANDS, 0.03, "ja") != render_png(POINTS, BANDS, 0.03, "en")
+    def chart_in(lang: str) -> bytes:
+        return render_png(POINTS, BANDS, 0.03, BRIDGE, "2026-11", lang)  # type: ignore[arg-type]
+
+    assert chart_in("ja") != chart_in("en")
