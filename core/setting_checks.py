@@ -56,6 +56,16 @@ EXAMPLES: dict[str, str] = {
     "avoidable_churn_reasons": "couldnt_use,low_usage,no_roi",
     "curation_stale_months": "6",
     "digest_cron": "30 9 * * mon",
+    "db_lock_timeout_s": "30",
+    "query_max_tokens": "64",
+    "query_queue_size": "64",
+    "query_queue_per_client": "8",
+    "query_wait_seconds": "10",
+    "query_cache_size": "1024",
+    "ingest_max_body_bytes": "33554432",
+    "slack_timeout_seconds": "30",
+    "outbox_claim_seconds": "300",
+    "account_url_template": "https://crm.example.com/accounts/{account_id}",
 }
 
 CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]+$")

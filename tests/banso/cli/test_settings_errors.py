@@ -56,6 +56,16 @@ BAD: dict[str, str] = {
     "avoidable_churn_reasons": "Low Usage!",
     "curation_stale_months": "six",
     "digest_cron": "every-monday",
+    "db_lock_timeout_s": "forever",
+    "query_max_tokens": "4",
+    "query_queue_size": "0",
+    "query_queue_per_client": "-1",
+    "query_wait_seconds": "0",
+    "query_cache_size": "lots",
+    "ingest_max_body_bytes": "1MB",
+    "slack_timeout_seconds": "0",
+    "outbox_claim_seconds": "1",
+    "account_url_template": "crm.example/accounts",
 }
 SECRETS = {"api_token", "slack_bot_token", "slack_signing_secret", "slack_app_token"}
 
