@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import typer
+from click.testing import Result
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
@@ -40,6 +41,12 @@ def cli(engine: Engine, database_url: str, tmp_path: Path,
     app.command("noop")(lambda: None)  # typer flattens a single command; keep the group shape
     register(app)
     return app
+
+
+def problems(result: Result) -> str:
+    """What an import printed on stderr besides the line naming its database and knowledge."""
+    lines = result.stderr.splitlines(keepends=True)
+    return "".join(line for line in lines if not line.startswith("banso: database "))
 
 
 def write(tmp_path: Path, name: str, text: str, encoding: str = "utf-8") -> Path:
