@@ -6,10 +6,9 @@ from pathlib import Path
 
 import pytest
 import typer
-from click.testing import Result
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from banso.cli.imports import register
 from cs.accounts.csvfile import ImportFileError, read_csv
