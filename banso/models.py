@@ -1,3 +1,4 @@
 """Imports every room's models so Base.metadata (and Alembic) sees all tables."""
 
+import cs.community.models  # noqa: F401
 import jobs.models  # noqa: F401

@@ -32,6 +32,7 @@ from core.slack.client import slack_client
 from core.slack.staff import StaffDirectory
 from cs.accounts.models import Account
 from cs.accounts.seed import seed_demo
+from cs.community.escalations import describe_asker
 from jobs.scheduler import build_scheduler
 from retrieval.service import Retriever
 
@@ -70,7 +71,7 @@ def build_services(
     return Services(
         settings=settings, engine=engine, session_factory=factory, rules=rules,
         staff=StaffDirectory.of(settings, client, now), slack=client, knowledge=retriever,
-        now=now,
+        now=now, asker_context=describe_asker,
     )
 
 

@@ -131,6 +131,20 @@ class Settings(BaseSettings):
     timezone: str = Field("Asia/Tokyo", description="Time zone of schedules and report periods.")
     scheduler_enabled: bool = Field(True, description="Run scheduled jobs in `banso serve`.")
 
+    # --- community signals (docs/slack.md, "Community members and accounts") ---------------
+    question_retention_days: int = Field(
+        0, ge=0, description="Question texts older than this many days are deleted by the daily "
+        "housekeeping (counts, outcomes and feedback are kept); 0 keeps them.",
+    )
+    community_link_refresh_days: int = Field(
+        7, ge=1, description="A contact's Slack member (users.lookupByEmail) is looked up again "
+        "after this many days.",
+    )
+    community_lookups_per_run: int = Field(
+        40, ge=0, description="At most this many users.lookupByEmail calls per community sync "
+        "(Slack allows about 50 a minute).",
+    )
+
     # --- KPIs and digests (docs/metrics.md) ------------------------------------------------
     churn_warning_rate: float = Field(
         0.03, ge=0, le=1, description="Monthly churn (logo or MRR) above this is flagged."

@@ -33,6 +33,7 @@ from cs.alerts.service import (
     fired_keys,
     reconcile,
 )
+from cs.community.activity import sync_activity, window_activity, with_community
 from cs.rules.models import AccountFacts
 from cs.rules.rules import Assessor
 
@@ -50,6 +51,7 @@ ALERT_JOBS: dict[str, tuple[AlertKind, ...]] = {
     "onboarding": (AlertKind.ONBOARDING,),
     "expansion": (AlertKind.EXPANSION,),
     "cadence": (AlertKind.CADENCE,),
+    "support_friction": (AlertKind.SUPPORT_FRICTION,),
 }
 DIGEST_JOB = "digest"  # the day's tech-touch digest per channel
 DESCRIPTIONS = {
@@ -60,6 +62,7 @@ DESCRIPTIONS = {
     "expansion": "expansion candidates",
     "cadence": "touch-model cadence reminders (monthly call, meetings)",
     "digest": "the day's tech-touch digest per channel",
+    "support_friction": "accounts whose members' questions go unanswered or escalated",
 }
 
 
@@ -122,6 +125,9 @@ def run_alert_job(name: str, services: Services, now: datetime, *, dry_run: bool
     have been posted. Timing and metrics are the run wrapper's (jobs.runner)."""
     report = JobReport(job=name, dry_run=dry_run)
     started = time.monotonic()
+    if name != DIGEST_JOB and not dry_run:
+        # Health reads members' latest questions, 👍/👎 and escalations (cs.community).
+        sync_activity(services, now)
     with services.session_factory() as session:
         _run_in_session(session, name, services, now, report, dry_run)
     if deliver and not dry_run:
@@ -162,7 +168,8 @@ def _assess_all(session: Session, kinds: tuple[AlertKind, ...], services: Servic
     analyzed_at = 0
     with services.session_factory() as reader:
         chunk: list[AccountFacts] = []
-        for facts in iter_facts(reader, context.now):
+        community = window_activity(reader, context.now, services.rules.health.measures.community)
+        for facts in with_community(iter_facts(reader, context.now), community):
             seen.add(facts.account_id)
             chunk.append(facts)
             if len(chunk) == CHUNK:
@@ -286,6 +293,9 @@ def alert_contact_changes(services: Services, change_ids: list[int], now: dateti
         ).all()
         facts = [facts_for(session, account_id, context.now) for account_id in accounts
                  if session.get(Account, account_id) is not None]
+        community = window_activity(session, context.now,
+                                    services.rules.health.measures.community, accounts)
+        facts = list(with_community(facts, community))
         _chunk(session, facts, kinds, context, Assessor(services.rules, context.lang), now,
                report)
         session.commit()

@@ -16,7 +16,7 @@ from core.i18n import Lang, t
 from core.rules_config import RulesConfig, TouchModel
 from cs.alerts.models import AlertKind, AlertSummary, Delivery
 from cs.alerts.service import AlertCandidate
-from cs.rules.models import Assessment, RiskKind
+from cs.rules.models import Assessment, FrictionQuestion, RiskKind
 
 
 @dataclass(frozen=True)
@@ -150,6 +150,33 @@ def cadence(a: Assessment, ctx: SelectionContext) -> AlertCandidate | None:
     return _candidate(a, AlertKind.CADENCE, None, ctx, reasons, cadence_due=list(a.cadence_due))
 
 
+FRICTION_LINKS = 10  # questions listed on a card (the newest); the count says how many in all
+
+
+def support_friction(a: Assessment, ctx: SelectionContext) -> AlertCandidate | None:
+    activity = a.facts.community
+    limit = ctx.rules.risk.support_friction_questions
+    if activity is None or len(activity.friction_questions) < limit:
+        return None
+    days = ctx.rules.health.measures.community.window_days
+    found = activity.friction_questions
+    reasons = [t("community.friction", ctx.lang, n=len(found), days=days, limit=limit)]
+    reasons += [_friction_line(q, ctx) for q in found[-FRICTION_LINKS:]]
+    # More friction, higher in the list; a card per account, the questions as its evidence.
+    return _candidate(a, AlertKind.SUPPORT_FRICTION, None, ctx, reasons, 10 * len(found))
+
+
+def _friction_line(q: FrictionQuestion, ctx: SelectionContext) -> str:
+    at = q.asked_at.astimezone(ctx.now.tzinfo).strftime("%m/%d %H:%M")
+    outcome = t(f"community.outcome.{q.outcome}", ctx.lang)
+    if q.escalated:
+        state = "escalated_open" if q.escalation_open else "escalated_closed"
+        outcome += f", {t(f'community.{state}', ctx.lang)}"
+    if q.permalink:
+        return t("community.question", ctx.lang, link=q.permalink, at=at, outcome=outcome)
+    return t("community.question_nolink", ctx.lang, at=at, outcome=outcome)
+
+
 SELECTORS: dict[AlertKind, Callable[[Assessment, SelectionContext], AlertCandidate | None]] = {
     AlertKind.AT_RISK: at_risk,
     AlertKind.CONTACT_CHANGE: contact_change,
@@ -158,4 +185,5 @@ SELECTORS: dict[AlertKind, Callable[[Assessment, SelectionContext], AlertCandida
     AlertKind.ONBOARDING: onboarding,
     AlertKind.EXPANSION: expansion,
     AlertKind.CADENCE: cadence,
+    AlertKind.SUPPORT_FRICTION: support_friction,
 }

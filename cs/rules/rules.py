@@ -6,11 +6,12 @@ Calendar days (phase, renewal) use `now.date()` in `now`'s own time zone: pass
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 from core.i18n import Lang, t
-from core.rules_config import RiskRules, RulesConfig
-from cs.rules.health import health_score
+from core.rules_config import HealthRules, RiskRules, RulesConfig
+from cs.rules.health import community_points, health_score
 from cs.rules.memo import Memo
 from cs.rules.models import (
     AccountFacts,
@@ -44,6 +45,8 @@ class Assessor:
         # The touch model depends on (currency, mrr) only, and a book has few distinct MRRs.
         touch = memo.get(("touch", facts.currency, facts.mrr),
                          touch_model_for, facts.mrr, facts.currency, rules)
+        if touch is TouchModel.TECH:
+            facts = community_touch(facts, rules.health)
         health = health_score(facts, now, rules.health, lang, memo=memo)
         expansion = is_expansion_candidate(facts, health, rules)
         return Assessment(
@@ -64,6 +67,21 @@ def assess(
 ) -> Assessment:
     """One account on its own (tests, a single look-up); loops use one `Assessor`."""
     return Assessor(rules, lang)(facts, now)
+
+
+COMMUNITY_TOUCH = "community"  # the touch kind healthy community engagement counts as
+
+
+def community_touch(facts: AccountFacts, rules: HealthRules) -> AccountFacts:
+    """Tech-touch accounts are served through the community: engagement whose community
+    points are positive is a touch (kind "community"), at the latest engaged question."""
+    activity = facts.community
+    if activity is None or activity.last_engaged_at is None:
+        return facts
+    if community_points(activity.engagement, activity.friction, rules) <= 0:
+        return facts
+    touches = {**facts.last_touch_at, COMMUNITY_TOUCH: activity.last_engaged_at}
+    return replace(facts, last_touch_at=touches)
 
 
 def touch_model_for(mrr: int, currency: str, rules: RulesConfig) -> TouchModel:

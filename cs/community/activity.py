@@ -1,0 +1,214 @@
+"""Per-account community activity: members' questions projected from the bot's answer log.
+
+`sync_activity` brings `community_questions` up to date: every Slack question of the last
+`RESYNC_DAYS` from a linked member (staff excluded) gets its row, with the account it counted
+for, its outcome, its 👍/👎 and its escalation. It is idempotent and cheap (a few thousand
+rows), and runs before every alert job, so health and alerts read what members just did.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from bot.models import Escalation, Feedback, Question
+from core.db import session_scope
+from core.rules_config import Community
+from core.services import Services
+from core.slack import messages as slack
+from cs.accounts.models import LIVE_STATUSES, Account
+from cs.community.identity import members_for, refresh_links
+from cs.community.models import CommunityQuestion, Outcome
+from cs.rules.models import AccountFacts, CommunityActivity, FrictionQuestion
+
+# Feedback and escalations arrive after the question: rows this young are refreshed each sync.
+RESYNC_DAYS = 30
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    links_looked_up: int = 0
+    questions: int = 0  # rows written or refreshed
+
+
+def sync_activity(services: Services, now: datetime) -> SyncReport:
+    """Refresh due email links (when Slack is on), then project the recent questions."""
+    settings = services.settings
+    with session_scope(services.session_factory) as session:
+        looked_up = 0
+        if services.slack is not None:
+            looked_up = refresh_links(session, services.slack, now,
+                                      refresh_days=settings.community_link_refresh_days,
+                                      limit=settings.community_lookups_per_run)
+        written = _project(session, services, now)
+    return SyncReport(looked_up, written)
+
+
+def _project(session: Session, services: Services, now: datetime) -> int:
+    since = now - timedelta(days=RESYNC_DAYS)
+    questions = list(session.scalars(
+        select(Question).where(Question.created_at >= since, Question.user.is_not(None))
+        .order_by(Question.id)))
+    members = members_for(session, [q.user for q in questions if q.user])
+    mine = [q for q in questions
+            if q.user in members and not services.staff.is_staff(q.user)]
+    if not mine:
+        return 0
+    ids = [q.id for q in mine]
+    feedback = _feedback(session, ids)
+    escalated = dict(session.execute(
+        select(Escalation.question_id, Escalation.created_at)
+        .where(Escalation.question_id.in_(ids))).tuples().all())
+    rows = {r.question_id: r for r in session.scalars(
+        select(CommunityQuestion).where(CommunityQuestion.question_id.in_(ids)))}
+    for question in mine:
+        row = rows.get(question.id)
+        if row is None:
+            member = members[question.user or ""]
+            row = CommunityQuestion(
+                question_id=question.id, account_id=member.account_id,
+                contact_id=member.contact_id, slack_user_id=member.slack_user_id,
+                channel=question.channel, permalink=_link(services, question),
+                asked_at=question.created_at, week=week_of(question.created_at,
+                                                           services.timezone))
+            session.add(row)
+        row.outcome = _outcome(question.decision)
+        row.helpful, row.unhelpful = feedback.get(question.id, (0, 0))
+        row.escalated_at = escalated.get(question.id)
+    session.flush()
+    return len(mine)
+
+
+def _outcome(decision: str) -> str:
+    return {"answer": Outcome.ANSWERED, "suggest": Outcome.SUGGESTED}.get(
+        decision, Outcome.ABSTAINED).value
+
+
+def _feedback(session: Session, ids: list[int]) -> dict[int, tuple[int, int]]:
+    rows = session.execute(
+        select(Feedback.question_id,
+               func.sum(case((Feedback.helpful.is_(True), 1), else_=0)),
+               func.sum(case((Feedback.helpful.is_(False), 1), else_=0)))
+        .where(Feedback.question_id.in_(ids)).group_by(Feedback.question_id))
+    return {qid: (int(up or 0), int(down or 0)) for qid, up, down in rows}
+
+
+def _link(services: Services, question: Question) -> str | None:
+    """The question's place in Slack (asked in a channel or DM; /ask answers have none)."""
+    if services.slack is None or not question.channel or not question.ts:
+        return None
+    return slack.permalink(services.slack, question.channel, question.ts)
+
+
+def week_of(at: datetime, tz: ZoneInfo) -> date:
+    day = at.astimezone(tz).date()
+    return day - timedelta(days=day.weekday())
+
+
+# --- reading it back --------------------------------------------------------------------------
+
+
+def window_activity(
+    session: Session, now: datetime, rules: Community, account_ids: Iterable[str] | None = None,
+) -> dict[str, CommunityActivity]:
+    """Each live account's activity in the last `rules.window_days` (only accounts with some).
+
+    Accounts with questions in a week are few next to the book, so this is a dict, not a merge.
+    """
+    since = now - timedelta(days=rules.window_days)
+    query = (select(CommunityQuestion)
+             .join(Account, Account.id == CommunityQuestion.account_id)
+             .where(CommunityQuestion.asked_at >= since, CommunityQuestion.asked_at <= now,
+                    Account.status.in_(list(LIVE_STATUSES))))
+    if account_ids is not None:
+        query = query.where(CommunityQuestion.account_id.in_(list(account_ids)))
+    by_account: dict[str, list[CommunityQuestion]] = defaultdict(list)
+    for row in session.scalars(query.order_by(CommunityQuestion.asked_at)):
+        by_account[row.account_id].append(row)
+    return {account: summarise(rows, now) for account, rows in by_account.items()}
+
+
+def summarise(rows: list[CommunityQuestion], now: datetime) -> CommunityActivity:
+    escalated = [r for r in rows if r.escalated_at is not None]
+    still_open = [r for r in escalated if _open(r, now)]
+    engaged = [r.asked_at for r in rows if r.outcome == Outcome.ANSWERED or r.helpful]
+    friction = tuple(
+        FrictionQuestion(r.question_id, r.asked_at, r.outcome, r.escalated_at is not None,
+                         _open(r, now), r.permalink)
+        for r in rows if r.outcome == Outcome.ABSTAINED or r.escalated_at is not None)
+    return CommunityActivity(
+        questions=len(rows),
+        answered=sum(r.outcome == Outcome.ANSWERED for r in rows),
+        suggested=sum(r.outcome == Outcome.SUGGESTED for r in rows),
+        unanswered=sum(r.outcome == Outcome.ABSTAINED for r in rows),
+        helpful=sum(r.helpful for r in rows), unhelpful=sum(r.unhelpful for r in rows),
+        escalations=len(escalated), open_escalations=len(still_open),
+        members=len({r.slack_user_id for r in rows}),
+        last_engaged_at=max(engaged, default=None), friction_questions=friction)
+
+
+def _open(row: CommunityQuestion, now: datetime) -> bool:
+    closed = row.escalation_closed_at
+    return row.escalated_at is not None and (closed is None or closed > now)
+
+
+def with_community(
+    facts: Iterable[AccountFacts], activity: dict[str, CommunityActivity],
+) -> Iterator[AccountFacts]:
+    """`facts` with their window's community activity (unchanged where there is none)."""
+    for one in facts:
+        found = activity.get(one.account_id)
+        yield one if found is None else replace(one, community=found)
+
+
+@dataclass(frozen=True)
+class WeekActivity:
+    week: date
+    questions: int
+    answered: int
+    suggested: int
+    unanswered: int
+    helpful: int
+    unhelpful: int
+    escalations: int
+    escalations_closed: int
+    members: int
+
+
+def weekly_activity(session: Session, account_id: str, since: date,
+                    until: date | None = None) -> list[WeekActivity]:
+    """One account's activity by week (Mondays from `since`, oldest first)."""
+    q = CommunityQuestion
+    outcome = q.outcome
+    query = (select(
+        q.week, func.count(),
+        func.sum(case((outcome == Outcome.ANSWERED.value, 1), else_=0)),
+        func.sum(case((outcome == Outcome.SUGGESTED.value, 1), else_=0)),
+        func.sum(case((outcome == Outcome.ABSTAINED.value, 1), else_=0)),
+        func.sum(q.helpful), func.sum(q.unhelpful),
+        func.count(q.escalated_at), func.count(q.escalation_closed_at),
+        func.count(func.distinct(q.slack_user_id)))
+        .where(q.account_id == account_id, q.week >= since))
+    if until is not None:
+        query = query.where(q.week <= until)
+    rows = session.execute(query.group_by(q.week).order_by(q.week))
+    return [WeekActivity(week, *(int(n or 0) for n in counts)) for week, *counts in rows]
+
+
+def close_escalation(session: Session, support_channel: str, support_ts: str, user: str,
+                     now: datetime) -> bool:
+    """A staff ✅ on the escalation's post in the support channel closes it (once)."""
+    question_id = session.scalar(select(Escalation.question_id).where(
+        Escalation.support_channel == support_channel, Escalation.support_ts == support_ts))
+    row = session.get(CommunityQuestion, question_id) if question_id is not None else None
+    if row is None or row.escalation_closed_at is not None:
+        return False
+    row.escalation_closed_at, row.escalation_closed_by = now, user
+    session.flush()
+    return True
