@@ -62,9 +62,10 @@ def _project(session: Session, services: Services, now: datetime) -> int:
         return 0
     ids = [q.id for q in mine]
     feedback = _feedback(session, ids)
-    escalated = dict(session.execute(
-        select(Escalation.question_id, Escalation.created_at)
-        .where(Escalation.question_id.in_(ids))).tuples().all())
+    escalated: dict[int, datetime] = {
+        qid: at for qid, at in session.execute(
+            select(Escalation.question_id, Escalation.created_at)
+            .where(Escalation.question_id.in_(ids)))}
     rows = {r.question_id: r for r in session.scalars(
         select(CommunityQuestion).where(CommunityQuestion.question_id.in_(ids)))}
     for question in mine:

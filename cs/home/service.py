@@ -14,6 +14,7 @@ from cs.accounts.models import LIVE_STATUSES, Account
 from cs.accounts.service import facts_for
 from cs.alerts.models import Alert, AlertStatus
 from cs.alerts.routing import alerts_for_user
+from cs.community.activity import window_activity, with_community
 from cs.home.view import StaffHome
 from cs.kpis.service import Attention, attention_of, rank_attention
 from cs.rules.rules import Assessor, UnknownCurrencyError
@@ -44,10 +45,13 @@ def owned_accounts(
         .order_by(Account.mrr.desc(), Account.id)
     )
     ids = list(session.scalars(query))
+    community = window_activity(session, now, assess.rules.health.measures.community,
+                                ids[:MAX_HOME_ACCOUNTS])
     assessed = []
     for account_id in ids[:MAX_HOME_ACCOUNTS]:
         try:
-            assessed.append(attention_of(assess(facts_for(session, account_id, now), now)))
+            (facts,) = with_community([facts_for(session, account_id, now)], community)
+            assessed.append(attention_of(assess(facts, now)))
         except UnknownCurrencyError as exc:
             # One account in a currency without a rate must not blank the CSM's whole Home.
             log.warning("account left out of Home: %s", exc, extra={"account": account_id})

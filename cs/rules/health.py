@@ -41,11 +41,12 @@ def health_score(
 
 
 def community_points(engagement: int, friction: int, rules: HealthRules) -> float:
-    """The community measure's signed points: engagement up to max_bonus, friction down to
-    -max_penalty (docs/metrics.md, "Community")."""
+    """The community measure's signed points: engagement (up to +max_bonus) plus friction
+    (down to -max_penalty), docs/metrics.md "Community"."""
     cfg = rules.measures.community
-    net = engagement * cfg.engagement_points - friction * cfg.friction_points
-    return max(-cfg.max_penalty, min(cfg.max_bonus, net))
+    # Capped apart, then added: a 👍 still counts while friction is at its cap.
+    return (min(cfg.max_bonus, engagement * cfg.engagement_points)
+            - min(cfg.max_penalty, friction * cfg.friction_points))
 
 
 def band_for(score: int, rules: HealthRules) -> HealthBand:
