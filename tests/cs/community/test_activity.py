@@ -20,6 +20,7 @@ from cs.community.activity import sync_activity, weekly_activity, window_activit
 from cs.community.models import CommunityQuestion
 from cs.rules.rules import COMMUNITY_TOUCH, Assessor
 from jobs.alert_jobs import run_alert_job
+from jobs.housekeeping import housekeeping
 from tests.cs.community.conftest import (
     ALICE,
     ANSWERABLE,
@@ -140,3 +141,25 @@ def test_healthy_engagement_counts_as_a_touch_for_tech_touch_only(app: Harness) 
     assert tech.facts.last_touch_at[COMMUNITY_TOUCH] == NOW
     high = Assessor(services.rules)(replace(facts, mrr=600_000), NOW)
     assert COMMUNITY_TOUCH not in high.facts.last_touch_at
+
+
+def test_retention_deletes_old_question_texts_and_keeps_the_counts(app: Harness) -> None:
+    seed_book(app.session_factory, app.stub)
+    ask(app, UNANSWERABLE[0], ALICE)
+    app.clock.advance(timedelta(days=20))
+    ask(app, UNANSWERABLE[1], ALICE)
+    services = _services(app)
+    sync_activity(services, app.clock.now)
+    kept = services_for(app.settings.model_copy(update={"question_retention_days": 14}),
+                        app.session_factory.kw["bind"], now=app.clock)
+
+    done = housekeeping(kept, app.clock.now)
+
+    assert done.question_texts_forgotten == 1
+    assert "1 question text past retention deleted" in done.summary()
+    with app.session_factory() as session:
+        texts = [q.text for q in session.scalars(select(Question).order_by(Question.id))]
+        weeks = weekly_activity(session, "A1", date(2026, 11, 1))
+    assert texts == ["", UNANSWERABLE[1]]
+    assert sum(w.questions for w in weeks) == 2 and sum(w.unanswered for w in weeks) == 2
+    assert housekeeping(kept, app.clock.now).question_texts_forgotten == 0  # once

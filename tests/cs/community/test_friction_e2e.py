@@ -97,6 +97,9 @@ def test_unanswered_escalations_post_one_friction_card_and_thumbs_up_lifts_healt
     meta = " ".join(e["text"] for b in alice_post["blocks"] if b["type"] == "context"
                     for e in b["elements"])
     assert "株式会社A1 · ハイタッチ · 担当 <@UOWNER> · ヘルス" in meta
+    # The community channel never sees the account, its health or another member's question.
+    community_posts = str(posted(app.stub, COMMUNITY))
+    assert "株式会社A1" not in community_posts and "ヘルス" not in community_posts
 
     app.clock.advance(timedelta(hours=1))
     run_alert_job("support_friction", _job_services(app), app.clock.now)
