@@ -23,6 +23,8 @@ def report(
     ),
 ) -> None:
     """Print the CS KPIs: churn, GRR/NRR, avoidable churn, accounts, alerts and FAQ."""
+    from cs.community.report import community_report
+    from cs.community.report import render_text as render_community
     from cs.kpis.formulas import Period
     from cs.kpis.report import ReportError, compute_metrics, render_text
 
@@ -35,7 +37,14 @@ def report(
         metrics = compute_metrics(services, services.now(), chosen)
     except ReportError as exc:
         fail(f"banso report: {exc}")
-    typer.echo(metrics.model_dump_json(indent=2) if as_json else render_text(metrics))
+    with services.session_factory() as session:
+        community = community_report(session, services.rules, metrics.start, metrics.end,
+                                     services.timezone)
+    if as_json:
+        data = metrics.model_dump(mode="json") | {"community": community.as_json()}
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        typer.echo(render_text(metrics) + "\n\n" + render_community(community))
 
 
 def digest(
