@@ -33,6 +33,7 @@ from core.slack.staff import StaffDirectory
 from cs.accounts.models import Account
 from cs.accounts.seed import seed_demo
 from cs.community.escalations import describe_asker
+from cs.community.seed import seed_community
 from jobs.scheduler import build_scheduler
 from retrieval.service import Retriever
 
@@ -83,7 +84,9 @@ def seed_demo_if_empty(services: Services) -> str | None:
     with session_scope(services.session_factory) as session:
         if session.scalar(select(func.count()).select_from(Account)):
             return None
-        return seed_demo(session, services.now(), tz=services.timezone).describe()
+        summary = seed_demo(session, services.now(), tz=services.timezone).describe()
+        community = seed_community(session, services.now(), tz=services.timezone)
+        return f"{summary}; {community.describe()}"
 
 
 def slack_status(settings: Settings) -> str:

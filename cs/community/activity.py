@@ -9,11 +9,12 @@ rows), and runs before every alert job, so health and alerts read what members j
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from slack_sdk import WebClient
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
@@ -46,18 +47,19 @@ def sync_activity(services: Services, now: datetime) -> SyncReport:
             looked_up = refresh_links(session, services.slack, now,
                                       refresh_days=settings.community_link_refresh_days,
                                       limit=settings.community_lookups_per_run)
-        written = _project(session, services, now)
+        written = project_questions(session, now - timedelta(days=RESYNC_DAYS),
+                                    services.timezone, services.staff.is_staff, services.slack)
     return SyncReport(looked_up, written)
 
 
-def _project(session: Session, services: Services, now: datetime) -> int:
-    since = now - timedelta(days=RESYNC_DAYS)
+def project_questions(session: Session, since: datetime, tz: ZoneInfo,
+                      is_staff: Callable[[str | None], bool], client: WebClient | None) -> int:
+    """Write or refresh the rows of linked members' questions asked since `since`."""
     questions = list(session.scalars(
         select(Question).where(Question.created_at >= since, Question.user.is_not(None))
         .order_by(Question.id)))
     members = members_for(session, [q.user for q in questions if q.user])
-    mine = [q for q in questions
-            if q.user in members and not services.staff.is_staff(q.user)]
+    mine = [q for q in questions if q.user in members and not is_staff(q.user)]
     if not mine:
         return 0
     ids = [q.id for q in mine]
@@ -75,9 +77,8 @@ def _project(session: Session, services: Services, now: datetime) -> int:
             row = CommunityQuestion(
                 question_id=question.id, account_id=member.account_id,
                 contact_id=member.contact_id, slack_user_id=member.slack_user_id,
-                channel=question.channel, permalink=_link(services, question),
-                asked_at=question.created_at, week=week_of(question.created_at,
-                                                           services.timezone))
+                channel=question.channel, permalink=_link(client, question),
+                asked_at=question.created_at, week=week_of(question.created_at, tz))
             session.add(row)
         row.outcome = _outcome(question.decision)
         row.helpful, row.unhelpful = feedback.get(question.id, (0, 0))
@@ -100,11 +101,11 @@ def _feedback(session: Session, ids: list[int]) -> dict[int, tuple[int, int]]:
     return {qid: (int(up or 0), int(down or 0)) for qid, up, down in rows}
 
 
-def _link(services: Services, question: Question) -> str | None:
+def _link(client: WebClient | None, question: Question) -> str | None:
     """The question's place in Slack (asked in a channel or DM; /ask answers have none)."""
-    if services.slack is None or not question.channel or not question.ts:
+    if client is None or not question.channel or not question.ts:
         return None
-    return slack.permalink(services.slack, question.channel, question.ts)
+    return slack.permalink(client, question.channel, question.ts)
 
 
 def week_of(at: datetime, tz: ZoneInfo) -> date:
