@@ -9,9 +9,10 @@ rows), and runs before every alert job, so health and alerts read what members j
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
@@ -80,6 +81,8 @@ def project_questions(session: Session, since: datetime, tz: ZoneInfo,
                 channel=question.channel, permalink=_link(client, question),
                 asked_at=question.created_at, week=week_of(question.created_at, tz))
             session.add(row)
+        elif row.permalink is None:  # first seen while Slack was off
+            row.permalink = _link(client, question)
         row.outcome = _outcome(question.decision)
         row.helpful, row.unhelpful = feedback.get(question.id, (0, 0))
         row.escalated_at = escalated.get(question.id)
@@ -181,11 +184,13 @@ class WeekActivity:
     escalations: int
     escalations_closed: int
     members: int
+    hours_open: float | None = None  # mean time from escalation to its close, closed ones
 
 
 def weekly_activity(session: Session, account_id: str, since: date,
-                    until: date | None = None) -> list[WeekActivity]:
-    """One account's activity by week (Mondays from `since`, oldest first)."""
+                    until: date | None = None, *,
+                    contact_id: int | None = None) -> list[WeekActivity]:
+    """One account's (or one of its contacts') activity by week (Mondays from `since`)."""
     q = CommunityQuestion
     outcome = q.outcome
     query = (select(
@@ -199,8 +204,35 @@ def weekly_activity(session: Session, account_id: str, since: date,
         .where(q.account_id == account_id, q.week >= since))
     if until is not None:
         query = query.where(q.week <= until)
-    rows = session.execute(query.group_by(q.week).order_by(q.week))
-    return [WeekActivity(week, *(int(n or 0) for n in counts)) for week, *counts in rows]
+    if contact_id is not None:
+        query = query.where(q.contact_id == contact_id)
+    rows = session.execute(query.group_by(q.week).order_by(q.week)).all()
+    open_for = _hours_open(session, account_id, since, until, contact_id)
+    return [WeekActivity(week, *_ints(counts), open_for.get(week)) for week, *counts in rows]
+
+
+def _ints(counts: Sequence[Any]) -> tuple[int, int, int, int, int, int, int, int, int]:
+    n = [int(c or 0) for c in counts]
+    return n[0], n[1], n[2], n[3], n[4], n[5], n[6], n[7], n[8]
+
+
+def _hours_open(session: Session, account_id: str, since: date, until: date | None,
+                contact_id: int | None) -> dict[date, float]:
+    """Mean hours escalations stayed open, by week (in Python: date arithmetic differs by
+    database, and closed escalations are few)."""
+    q = CommunityQuestion
+    query = select(q.week, q.escalated_at, q.escalation_closed_at).where(
+        q.account_id == account_id, q.week >= since, q.escalation_closed_at.is_not(None),
+        q.escalated_at.is_not(None))
+    if until is not None:
+        query = query.where(q.week <= until)
+    if contact_id is not None:
+        query = query.where(q.contact_id == contact_id)
+    spans: dict[date, list[float]] = defaultdict(list)
+    for week, opened, closed in session.execute(query):
+        if opened is not None and closed is not None:
+            spans[week].append((closed - opened).total_seconds() / 3600)
+    return {week: round(sum(hours) / len(hours), 1) for week, hours in spans.items()}
 
 
 def close_escalation(session: Session, support_channel: str, support_ts: str, user: str,

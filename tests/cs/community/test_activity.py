@@ -83,6 +83,9 @@ def test_activity_is_stored_per_question_and_read_by_week(app: Harness) -> None:
     assert [(w.week, w.questions, w.answered, w.unanswered, w.helpful, w.unhelpful, w.members)
             for w in weeks] == [(date(2026, 11, 23), 2, 1, 1, 0, 1, 2),
                                 (date(2026, 11, 30), 1, 1, 0, 1, 0, 1)]
+    with app.session_factory() as session:
+        bob = weekly_activity(session, "A1", date(2026, 11, 1), contact_id=rows[1].contact_id)
+    assert [(w.week, w.questions, w.unhelpful) for w in bob] == [(date(2026, 11, 23), 1, 1)]
 
 
 def test_a_staff_check_mark_on_the_support_post_closes_the_escalation(app: Harness) -> None:
@@ -109,6 +112,7 @@ def test_a_staff_check_mark_on_the_support_post_closes_the_escalation(app: Harne
     assert row.escalation_closed_at == NOW + timedelta(hours=2)
     assert row.escalation_closed_by == STAFF
     assert (weeks[0].escalations, weeks[0].escalations_closed) == (1, 1)
+    assert weeks[0].hours_open == 2.0
 
 
 def test_tech_touch_friction_goes_to_the_digest_not_a_card(app: Harness) -> None:
