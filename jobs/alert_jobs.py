@@ -33,7 +33,7 @@ from cs.alerts.service import (
     fired_keys,
     reconcile,
 )
-from cs.community.activity import sync_activity, window_activity, with_community
+from cs.community.activity import sync_activity, window_activity
 from cs.rules.models import AccountFacts
 from cs.rules.rules import Assessor
 
@@ -168,8 +168,9 @@ def _assess_all(session: Session, kinds: tuple[AlertKind, ...], services: Servic
     analyzed_at = 0
     with services.session_factory() as reader:
         chunk: list[AccountFacts] = []
-        community = window_activity(reader, context.now, services.rules.health.measures.community)
-        for facts in with_community(iter_facts(reader, context.now), community):
+        community = window_activity(reader, context.now, services.rules.health.measures.community,
+                                    details_from=services.rules.risk.support_friction_questions)
+        for facts in iter_facts(reader, context.now, community=community):
             seen.add(facts.account_id)
             chunk.append(facts)
             if len(chunk) == CHUNK:
@@ -291,11 +292,10 @@ def alert_contact_changes(services: Services, change_ids: list[int], now: dateti
         accounts = session.scalars(
             select(ContactChange.account_id).where(ContactChange.id.in_(change_ids)).distinct()
         ).all()
-        facts = [facts_for(session, account_id, context.now) for account_id in accounts
-                 if session.get(Account, account_id) is not None]
         community = window_activity(session, context.now,
                                     services.rules.health.measures.community, accounts)
-        facts = list(with_community(facts, community))
+        facts = [facts_for(session, account_id, context.now, community.get(account_id))
+                 for account_id in accounts if session.get(Account, account_id) is not None]
         _chunk(session, facts, kinds, context, Assessor(services.rules, context.lang), now,
                report)
         session.commit()

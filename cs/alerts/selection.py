@@ -86,7 +86,7 @@ def contact_change(a: Assessment, ctx: SelectionContext) -> AlertCandidate | Non
     if changed is None or not any(r.kind is RiskKind.CONTACT_CHANGED for r in a.risks):
         return None
     # Once someone has talked to the customer after the change, the alert has done its job.
-    if any(at >= changed for at in a.facts.last_touch_at.values()):
+    if a.touched_since(changed):
         return None
     detail = next(r.detail for r in a.risks if r.kind is RiskKind.CONTACT_CHANGED)
     return _candidate(a, AlertKind.CONTACT_CHANGE, changed.isoformat(), ctx, [detail], 50)
@@ -156,14 +156,14 @@ FRICTION_LINKS = 10  # questions listed on a card (the newest); the count says h
 def support_friction(a: Assessment, ctx: SelectionContext) -> AlertCandidate | None:
     activity = a.facts.community
     limit = ctx.rules.risk.support_friction_questions
-    if activity is None or len(activity.friction_questions) < limit:
+    if activity is None or activity.friction_asked < limit:
         return None
     days = ctx.rules.health.measures.community.window_days
-    found = activity.friction_questions
-    reasons = [t("community.friction", ctx.lang, n=len(found), days=days, limit=limit)]
-    reasons += [_friction_line(q, ctx) for q in found[-FRICTION_LINKS:]]
+    n = activity.friction_asked
+    reasons = [t("community.friction", ctx.lang, n=n, days=days, limit=limit)]
+    reasons += [_friction_line(q, ctx) for q in activity.friction_questions[-FRICTION_LINKS:]]
     # More friction, higher in the list; a card per account, the questions as its evidence.
-    return _candidate(a, AlertKind.SUPPORT_FRICTION, None, ctx, reasons, 10 * len(found))
+    return _candidate(a, AlertKind.SUPPORT_FRICTION, None, ctx, reasons, 10 * n)
 
 
 def _friction_line(q: FrictionQuestion, ctx: SelectionContext) -> str:

@@ -9,25 +9,24 @@ rows), and runs before every alert job, so health and alerts read what members j
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, case, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from bot.models import Escalation, Feedback, Question
-from core.db import session_scope
+from core.db import UtcDateTime, session_scope
 from core.rules_config import Community
 from core.services import Services
 from core.slack import messages as slack
-from cs.accounts.models import LIVE_STATUSES, Account
 from cs.community.identity import members_for, refresh_links
 from cs.community.models import CommunityQuestion, Outcome
-from cs.rules.models import AccountFacts, CommunityActivity, FrictionQuestion
+from cs.rules.models import CommunityActivity, FrictionQuestion
 
 # Feedback and escalations arrive after the question: rows this young are refreshed each sync.
 RESYNC_DAYS = 30
@@ -121,55 +120,94 @@ def week_of(at: datetime, tz: ZoneInfo) -> date:
 
 def window_activity(
     session: Session, now: datetime, rules: Community, account_ids: Iterable[str] | None = None,
+    *, details_from: int | None = 1,
 ) -> dict[str, CommunityActivity]:
-    """Each live account's activity in the last `rules.window_days` (only accounts with some).
+    """Each account's activity in the last `rules.window_days` (only accounts with some).
 
-    Accounts with questions in a week are few next to the book, so this is a dict, not a merge.
+    Counted from the covering asked-at index alone; the friction questions themselves
+    (with their links) only for accounts with at least `details_from` of them (None: none),
+    so the health run looks up rows only where an alert may want them. Accounts with
+    questions in a week are few next to the book, so this is a dict, not a merge (measured in
+    bench/community_scale.py, docs/benchmarks.md "Community signals").
     """
-    since = now - timedelta(days=rules.window_days)
-    query = (select(CommunityQuestion)
-             .join(Account, Account.id == CommunityQuestion.account_id)
-             .where(CommunityQuestion.asked_at >= since, CommunityQuestion.asked_at <= now,
-                    Account.status.in_(list(LIVE_STATUSES))))
+    q = CommunityQuestion
+    window = [q.asked_at >= now - timedelta(days=rules.window_days), q.asked_at <= now]
     if account_ids is not None:
-        query = query.where(CommunityQuestion.account_id.in_(list(account_ids)))
-    by_account: dict[str, list[CommunityQuestion]] = defaultdict(list)
-    for row in session.scalars(query.order_by(CommunityQuestion.asked_at)):
-        by_account[row.account_id].append(row)
-    return {account: summarise(rows, now) for account, rows in by_account.items()}
+        window.append(q.account_id.in_(list(account_ids)))
+    still_open = and_(q.escalated_at.is_not(None),
+                      or_(q.escalation_closed_at.is_(None), q.escalation_closed_at > now))
+    # Plain rows from the covering index, counted here: SQLite's GROUP BY picked the
+    # (account, asked) index and skip-scanned it over every account (2-3x slower).
+    engaged = or_(q.outcome == Outcome.ANSWERED.value, q.helpful > 0)
+    rows = session.execute(
+        select(q.account_id, q.outcome, q.helpful, q.unhelpful, q.escalated_at.is_not(None),
+               case((still_open, 1), else_=0),
+               # Only engaged rows carry their time: fewer datetimes to convert.
+               type_coerce(case((engaged, q.asked_at)), UtcDateTime()))
+        .where(*window))
+    tally: dict[str, _Tally] = {}
+    for account, outcome, up, down, escalated, is_open, engaged_at in rows:
+        one = tally.get(account)
+        if one is None:
+            one = tally[account] = _Tally()
+        one.add(outcome, up, down, bool(escalated), bool(is_open), engaged_at)
+    found = {account: one.activity() for account, one in tally.items()}
+    wanted = [a for a, act in found.items()
+              if details_from is not None and act.friction_asked >= max(1, details_from)]
+    for account, questions in _friction(session, window, still_open, wanted).items():
+        found[account] = replace(found[account], friction_questions=tuple(questions))
+    return found
 
 
-def summarise(rows: list[CommunityQuestion], now: datetime) -> CommunityActivity:
-    escalated = [r for r in rows if r.escalated_at is not None]
-    still_open = [r for r in escalated if _open(r, now)]
-    engaged = [r.asked_at for r in rows if r.outcome == Outcome.ANSWERED or r.helpful]
-    friction = tuple(
-        FrictionQuestion(r.question_id, r.asked_at, r.outcome, r.escalated_at is not None,
-                         _open(r, now), r.permalink)
-        for r in rows if r.outcome == Outcome.ABSTAINED or r.escalated_at is not None)
-    return CommunityActivity(
-        questions=len(rows),
-        answered=sum(r.outcome == Outcome.ANSWERED for r in rows),
-        suggested=sum(r.outcome == Outcome.SUGGESTED for r in rows),
-        unanswered=sum(r.outcome == Outcome.ABSTAINED for r in rows),
-        helpful=sum(r.helpful for r in rows), unhelpful=sum(r.unhelpful for r in rows),
-        escalations=len(escalated), open_escalations=len(still_open),
-        members=len({r.slack_user_id for r in rows}),
-        last_engaged_at=max(engaged, default=None), friction_questions=friction)
+class _Tally:
+    """One account's counts while its window's rows stream by."""
+
+    __slots__ = ("answered", "engaged", "escalations", "hard", "open", "questions",
+                 "suggested", "unanswered", "unhelpful", "up")
+
+    def __init__(self) -> None:
+        self.questions = self.answered = self.suggested = self.unanswered = 0
+        self.up = self.unhelpful = self.escalations = self.open = self.hard = 0
+        self.engaged: datetime | None = None
+
+    def add(self, outcome: str, up: int, down: int, escalated: bool, is_open: bool,
+            engaged_at: datetime | None) -> None:
+        self.questions += 1
+        abstained = outcome == Outcome.ABSTAINED
+        self.answered += outcome == Outcome.ANSWERED
+        self.suggested += outcome == Outcome.SUGGESTED
+        self.unanswered += abstained
+        self.up += up
+        self.unhelpful += down
+        self.escalations += escalated
+        self.open += is_open
+        self.hard += abstained or escalated
+        if engaged_at is not None and (self.engaged is None or engaged_at > self.engaged):
+            self.engaged = engaged_at
+
+    def activity(self) -> CommunityActivity:
+        return CommunityActivity(
+            questions=self.questions, answered=self.answered, suggested=self.suggested,
+            unanswered=self.unanswered, helpful=self.up, unhelpful=self.unhelpful,
+            escalations=self.escalations, open_escalations=self.open,
+            last_engaged_at=self.engaged, friction_asked=self.hard)
 
 
-def _open(row: CommunityQuestion, now: datetime) -> bool:
-    closed = row.escalation_closed_at
-    return row.escalated_at is not None and (closed is None or closed > now)
-
-
-def with_community(
-    facts: Iterable[AccountFacts], activity: dict[str, CommunityActivity],
-) -> Iterator[AccountFacts]:
-    """`facts` with their window's community activity (unchanged where there is none)."""
-    for one in facts:
-        found = activity.get(one.account_id)
-        yield one if found is None else replace(one, community=found)
+def _friction(session: Session, window: list[Any], still_open: Any,
+              accounts: list[str]) -> dict[str, list[FrictionQuestion]]:
+    q = CommunityQuestion
+    found: dict[str, list[FrictionQuestion]] = defaultdict(list)
+    for chunk in (accounts[i:i + 500] for i in range(0, len(accounts), 500)):
+        rows = session.execute(
+            select(q.account_id, q.question_id, q.asked_at, q.outcome,
+                   q.escalated_at.is_not(None), case((still_open, 1), else_=0), q.permalink)
+            .where(*window, q.account_id.in_(chunk),
+                   or_(q.outcome == Outcome.ABSTAINED.value, q.escalated_at.is_not(None)))
+            .order_by(q.asked_at, q.question_id))
+        for account, qid, asked, outcome, escalated, is_open, link in rows:
+            found[account].append(FrictionQuestion(qid, asked, outcome, bool(escalated),
+                                                   bool(is_open), link))
+    return found
 
 
 @dataclass(frozen=True)

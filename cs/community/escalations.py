@@ -15,7 +15,7 @@ from core.i18n import Lang, t
 from core.services import Services
 from core.slack.blocks import escape
 from cs.accounts.service import facts_for
-from cs.community.activity import window_activity, with_community
+from cs.community.activity import window_activity
 from cs.community.identity import member_for
 from cs.rules.rules import assess
 
@@ -40,10 +40,9 @@ def _describe(services: Services, session: Session, slack_user_id: str,
     if member is None:
         return None
     now = services.local_now()
-    facts = facts_for(session, member.account_id, now)
     activity = window_activity(session, now, services.rules.health.measures.community,
                                [member.account_id])
-    (facts,) = with_community([facts], activity)
+    facts = facts_for(session, member.account_id, now, activity.get(member.account_id))
     assessment = assess(facts, now, services.rules, lang=lang)
     owner = f"<@{facts.owner_user_id}>" if facts.owner_user_id else t("community.no_owner", lang)
     return t("community.escalation_account", lang, account=escape(facts.name),

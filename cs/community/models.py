@@ -51,7 +51,10 @@ class CommunityQuestion(Base):
     __tablename__ = "community_questions"
     __table_args__ = (
         Index("ix_community_questions_account_asked", "account_id", "asked_at"),
-        Index("ix_community_questions_asked", "asked_at"),
+        # Covers the health run's window query: read from the index alone, no row look-ups
+        # (rows of one week are scattered over the table; bench/community_scale.py).
+        Index("ix_community_questions_asked", "asked_at", "account_id", "outcome", "helpful",
+              "unhelpful", "escalated_at", "escalation_closed_at", "slack_user_id"),
         Index("ix_community_questions_week", "week"),
     )
 

@@ -14,7 +14,7 @@ from cs.accounts.models import LIVE_STATUSES, Account
 from cs.accounts.service import facts_for
 from cs.alerts.models import Alert, AlertStatus
 from cs.alerts.routing import alerts_for_user
-from cs.community.activity import window_activity, with_community
+from cs.community.activity import window_activity
 from cs.home.view import StaffHome
 from cs.kpis.service import Attention, attention_of, rank_attention
 from cs.rules.models import CommunityActivity
@@ -53,7 +53,7 @@ def owned_accounts(
     assessed = []
     for account_id in ids[:MAX_HOME_ACCOUNTS]:
         try:
-            (facts,) = with_community([facts_for(session, account_id, now)], community)
+            facts = facts_for(session, account_id, now, community.get(account_id))
             assessed.append(attention_of(assess(facts, now)))
         except UnknownCurrencyError as exc:
             # One account in a currency without a rate must not blank the CSM's whole Home.

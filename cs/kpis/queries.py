@@ -19,7 +19,7 @@ from core.rules_config import RulesConfig
 from cs.accounts.models import Account, MrrChange, Touchpoint
 from cs.accounts.service import iter_facts
 from cs.alerts.models import ActionKind, Alert, AlertAction
-from cs.community.activity import window_activity, with_community
+from cs.community.activity import window_activity
 from cs.kpis.faq import FeedbackRow, QuestionRow
 from cs.kpis.formulas import ONBOARDING_SESSION_KINDS, AlertRow, MrrEvent, Touch
 from cs.rules.models import Assessment
@@ -41,8 +41,8 @@ def churn_reasons(session: Session) -> dict[str, str | None]:
 def assessments(session: Session, now: datetime, rules: RulesConfig) -> Iterator[Assessment]:
     """The rules' view of every live account at `now`."""
     assess = Assessor(rules)
-    community = window_activity(session, now, rules.health.measures.community)
-    for facts in with_community(iter_facts(session, now), community):
+    community = window_activity(session, now, rules.health.measures.community, details_from=None)
+    for facts in iter_facts(session, now, community=community):
         yield assess(facts, now)
 
 

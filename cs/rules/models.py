@@ -57,9 +57,9 @@ class CommunityActivity:
     unhelpful: int = 0
     escalations: int = 0
     open_escalations: int = 0
-    members: int = 0
     last_engaged_at: datetime | None = None  # latest answered question or 👍
-    friction_questions: tuple[FrictionQuestion, ...] = ()
+    friction_asked: int = 0  # questions unanswered or escalated (each counted once)
+    friction_questions: tuple[FrictionQuestion, ...] = ()  # loaded where an alert may need them
 
     @property
     def friction(self) -> int:
@@ -138,6 +138,14 @@ class Assessment:
     days_to_renewal: int | None  # negative once the renewal date has passed
     cadence_due: tuple[str, ...]  # touch kinds overdue for this touch model
     expansion_candidate: bool
+    # Tech-touch: healthy community engagement counts as a touch (cs.rules.rules).
+    community_touch_at: datetime | None = None
+
+    def touched_since(self, when: datetime) -> bool:
+        """Has anyone (or, for tech-touch, the community) touched the account since `when`?"""
+        if self.community_touch_at is not None and self.community_touch_at >= when:
+            return True
+        return any(at >= when for at in self.facts.last_touch_at.values())
 
     @property
     def at_risk(self) -> bool:

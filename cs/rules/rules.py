@@ -6,7 +6,6 @@ Calendar days (phase, renewal) use `now.date()` in `now`'s own time zone: pass
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 from core.i18n import Lang, t
@@ -45,8 +44,6 @@ class Assessor:
         # The touch model depends on (currency, mrr) only, and a book has few distinct MRRs.
         touch = memo.get(("touch", facts.currency, facts.mrr),
                          touch_model_for, facts.mrr, facts.currency, rules)
-        if touch is TouchModel.TECH:
-            facts = community_touch(facts, rules.health)
         health = health_score(facts, now, rules.health, lang, memo=memo)
         expansion = is_expansion_candidate(facts, health, rules)
         return Assessment(
@@ -59,6 +56,8 @@ class Assessor:
             days_to_renewal=days_to_renewal(facts.renewal_date, today),
             cadence_due=cadence_due(facts, touch, now, rules, memo=memo),
             expansion_candidate=expansion,
+            community_touch_at=(community_touch(facts, rules.health)
+                                if touch is TouchModel.TECH else None),
         )
 
 
@@ -69,19 +68,15 @@ def assess(
     return Assessor(rules, lang)(facts, now)
 
 
-COMMUNITY_TOUCH = "community"  # the touch kind healthy community engagement counts as
-
-
-def community_touch(facts: AccountFacts, rules: HealthRules) -> AccountFacts:
+def community_touch(facts: AccountFacts, rules: HealthRules) -> datetime | None:
     """Tech-touch accounts are served through the community: engagement whose community
-    points are positive is a touch (kind "community"), at the latest engaged question."""
+    points are positive is a touch, at the latest engaged question (None: no such touch)."""
     activity = facts.community
     if activity is None or activity.last_engaged_at is None:
-        return facts
+        return None
     if community_points(activity.engagement, activity.friction, rules) <= 0:
-        return facts
-    touches = {**facts.last_touch_at, COMMUNITY_TOUCH: activity.last_engaged_at}
-    return replace(facts, last_touch_at=touches)
+        return None
+    return activity.last_engaged_at
 
 
 def touch_model_for(mrr: int, currency: str, rules: RulesConfig) -> TouchModel:

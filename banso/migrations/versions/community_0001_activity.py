@@ -57,7 +57,9 @@ def upgrade() -> None:
     )
     op.create_index("ix_community_questions_account_asked", "community_questions",
                     ["account_id", "asked_at"])
-    op.create_index("ix_community_questions_asked", "community_questions", ["asked_at"])
+    op.create_index("ix_community_questions_asked", "community_questions",
+                    ["asked_at", "account_id", "outcome", "helpful", "unhelpful", "escalated_at",
+                     "escalation_closed_at", "slack_user_id"])
     op.create_index("ix_community_questions_week", "community_questions", ["week"])
 
 

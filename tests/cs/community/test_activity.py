@@ -16,9 +16,9 @@ from core.services import Services
 from core.slack.ids import ActionId
 from cs.accounts.service import facts_for
 from cs.alerts.models import Alert
-from cs.community.activity import sync_activity, weekly_activity, window_activity, with_community
+from cs.community.activity import sync_activity, weekly_activity, window_activity
 from cs.community.models import CommunityQuestion
-from cs.rules.rules import COMMUNITY_TOUCH, Assessor
+from cs.rules.rules import Assessor
 from jobs.alert_jobs import run_alert_job
 from jobs.housekeeping import housekeeping
 from tests.cs.community.conftest import (
@@ -138,13 +138,13 @@ def test_healthy_engagement_counts_as_a_touch_for_tech_touch_only(app: Harness) 
     services = _services(app)
     sync_activity(services, NOW)
     with app.session_factory() as session:
-        facts = facts_for(session, "A1", NOW)
         activity = window_activity(session, NOW, services.rules.health.measures.community)
-    (facts,) = with_community([facts], activity)
+        facts = facts_for(session, "A1", NOW, activity.get("A1"))
     tech = Assessor(services.rules)(facts, NOW)
-    assert tech.facts.last_touch_at[COMMUNITY_TOUCH] == NOW
+    assert tech.community_touch_at == NOW and tech.touched_since(NOW - timedelta(days=1))
     high = Assessor(services.rules)(replace(facts, mrr=600_000), NOW)
-    assert COMMUNITY_TOUCH not in high.facts.last_touch_at
+    assert high.community_touch_at is None
+    assert not high.touched_since(NOW - timedelta(days=1))
 
 
 def test_retention_deletes_old_question_texts_and_keeps_the_counts(app: Harness) -> None:
