@@ -21,6 +21,7 @@ from cs.community.models import CommunityQuestion
 from cs.rules.rules import Assessor
 from jobs.alert_jobs import run_alert_job
 from jobs.housekeeping import housekeeping
+from tests.cs.alerts_support import seed
 from tests.cs.community.conftest import (
     ALICE,
     ANSWERABLE,
@@ -129,6 +130,27 @@ def test_tech_touch_friction_goes_to_the_digest_not_a_card(app: Harness) -> None
     assert "株式会社A1" in str(digest["blocks"])
     # Question texts are never written into alerts or digests, only links to the threads.
     assert not any(text in str(digest) for text in UNANSWERABLE)
+
+
+def test_tech_touch_members_engaged_after_a_contact_change_end_its_alert(app: Harness) -> None:
+    seed_book(app.session_factory, app.stub, mrr=30_000)  # tech-touch; Alice is primary
+    later = NOW + timedelta(hours=1)
+    seed(app.session_factory, [], contacts=[{"account_id": "A1", "name": "Carol",
+                                            "email": "carol@a1.example.com"}], now=later)
+    services = _services(app)
+    run_alert_job("contact_changes", services, later)
+    with app.session_factory() as session:
+        (alert,) = session.scalars(select(Alert)).all()
+    assert (alert.kind, alert.status) == ("contact_change", "open")
+
+    app.clock.advance(timedelta(hours=2))
+    answer = ask(app, ANSWERABLE, BOB)  # Bob, still a member, gets an answer and says 👍
+    _click(app, answer, ActionId.HELPFUL, BOB)
+    run_alert_job("contact_changes", services, app.clock.now)
+
+    with app.session_factory() as session:
+        (alert,) = session.scalars(select(Alert)).all()
+    assert alert.status == "resolved" and alert.resolved_by is None
 
 
 def test_healthy_engagement_counts_as_a_touch_for_tech_touch_only(app: Harness) -> None:
