@@ -24,7 +24,7 @@ from core.db import UtcDateTime, session_scope
 from core.rules_config import Community
 from core.services import Services
 from core.slack import messages as slack
-from cs.community.identity import members_for, refresh_links
+from cs.community.identity import Member, members_for, refresh_links
 from cs.community.models import CommunityQuestion, Outcome
 from cs.rules.models import CommunityActivity, FrictionQuestion
 
@@ -52,17 +52,42 @@ def sync_activity(services: Services, now: datetime) -> SyncReport:
     return SyncReport(looked_up, written)
 
 
+CHUNK = 500  # questions per IN (...) list: well inside SQLite's bound-parameter limit
+
+
+@dataclass(frozen=True)
+class _Asked:
+    id: int
+    user: str
+    channel: str | None
+    ts: str | None
+    decision: str
+    created_at: datetime
+
+
 def project_questions(session: Session, since: datetime, tz: ZoneInfo,
                       is_staff: Callable[[str | None], bool], client: WebClient | None) -> int:
-    """Write or refresh the rows of linked members' questions asked since `since`."""
-    questions = list(session.scalars(
-        select(Question).where(Question.created_at >= since, Question.user.is_not(None))
-        .order_by(Question.id)))
-    members = members_for(session, [q.user for q in questions if q.user])
-    mine = [q for q in questions if q.user in members and not is_staff(q.user)]
-    if not mine:
-        return 0
-    ids = [q.id for q in mine]
+    """Write or refresh the rows of linked members' questions asked since `since`.
+
+    Plain columns, not Question objects: their candidates JSON is most of a row's cost."""
+    asked = [_Asked(qid, user, channel, ts, decision, at)
+             for qid, user, channel, ts, decision, at in session.execute(
+                 select(Question.id, Question.user, Question.channel, Question.ts,
+                        Question.decision, Question.created_at)
+                 .where(Question.created_at >= since, Question.user.is_not(None))
+                 .order_by(Question.id))
+             if user is not None]
+    members = members_for(session, [q.user for q in asked])
+    mine = [q for q in asked if q.user in members and not is_staff(q.user)]
+    for start in range(0, len(mine), CHUNK):
+        _project_chunk(session, mine[start:start + CHUNK], members, tz, client)
+    session.flush()
+    return len(mine)
+
+
+def _project_chunk(session: Session, chunk: list[_Asked], members: dict[str, Member],
+                   tz: ZoneInfo, client: WebClient | None) -> None:
+    ids = [q.id for q in chunk]
     feedback = _feedback(session, ids)
     escalated: dict[int, datetime] = {
         qid: at for qid, at in session.execute(
@@ -70,10 +95,10 @@ def project_questions(session: Session, since: datetime, tz: ZoneInfo,
             .where(Escalation.question_id.in_(ids)))}
     rows = {r.question_id: r for r in session.scalars(
         select(CommunityQuestion).where(CommunityQuestion.question_id.in_(ids)))}
-    for question in mine:
+    for question in chunk:
         row = rows.get(question.id)
         if row is None:
-            member = members[question.user or ""]
+            member = members[question.user]
             row = CommunityQuestion(
                 question_id=question.id, account_id=member.account_id,
                 contact_id=member.contact_id, slack_user_id=member.slack_user_id,
@@ -85,8 +110,6 @@ def project_questions(session: Session, since: datetime, tz: ZoneInfo,
         row.outcome = _outcome(question.decision)
         row.helpful, row.unhelpful = feedback.get(question.id, (0, 0))
         row.escalated_at = escalated.get(question.id)
-    session.flush()
-    return len(mine)
 
 
 def _outcome(decision: str) -> str:
@@ -103,7 +126,7 @@ def _feedback(session: Session, ids: list[int]) -> dict[int, tuple[int, int]]:
     return {qid: (int(up or 0), int(down or 0)) for qid, up, down in rows}
 
 
-def _link(client: WebClient | None, question: Question) -> str | None:
+def _link(client: WebClient | None, question: _Asked) -> str | None:
     """The question's place in Slack (asked in a channel or DM; /ask answers have none)."""
     if client is None or not question.channel or not question.ts:
         return None
