@@ -151,6 +151,7 @@ def cadence(a: Assessment, ctx: SelectionContext) -> AlertCandidate | None:
 
 
 FRICTION_LINKS = 10  # questions listed on a card (the newest); the count says how many in all
+FRICTION_LINKS_DIGEST = 3  # a digest line is clipped at 500 characters: whole links only
 
 
 def support_friction(a: Assessment, ctx: SelectionContext) -> AlertCandidate | None:
@@ -161,7 +162,8 @@ def support_friction(a: Assessment, ctx: SelectionContext) -> AlertCandidate | N
     days = ctx.rules.health.measures.community.window_days
     n = activity.friction_asked
     reasons = [t("community.friction", ctx.lang, n=n, days=days, limit=limit)]
-    reasons += [_friction_line(q, ctx) for q in activity.friction_questions[-FRICTION_LINKS:]]
+    shown = FRICTION_LINKS_DIGEST if a.touch_model is TouchModel.TECH else FRICTION_LINKS
+    reasons += [_friction_line(q, ctx) for q in activity.friction_questions[-shown:]]
     # More friction, higher in the list; a card per account, the questions as its evidence.
     return _candidate(a, AlertKind.SUPPORT_FRICTION, None, ctx, reasons, 10 * n)
 

@@ -118,7 +118,7 @@ def test_a_staff_check_mark_on_the_support_post_closes_the_escalation(app: Harne
 
 def test_tech_touch_friction_goes_to_the_digest_not_a_card(app: Harness) -> None:
     seed_book(app.session_factory, app.stub, mrr=30_000)  # tech-touch
-    for text in UNANSWERABLE:
+    for text in (*UNANSWERABLE, "宝くじの当て方は？"):
         ask(app, text, ALICE)
     run_alert_job("support_friction", _services(app), app.clock.now)
     run_alert_job("digest", _services(app), app.clock.now)
@@ -128,6 +128,8 @@ def test_tech_touch_friction_goes_to_the_digest_not_a_card(app: Harness) -> None
     assert (alert.kind, alert.delivery) == ("support_friction", "digest")
     (digest,) = posted(app.stub, CSM)
     assert "株式会社A1" in str(digest["blocks"])
+    # The newest three questions as whole links (a digest line is clipped at 500 characters).
+    assert str(digest["blocks"]).count("https://test.slack.com/archives/") == 3
     # Question texts are never written into alerts or digests, only links to the threads.
     assert not any(text in str(digest) for text in UNANSWERABLE)
 
