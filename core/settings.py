@@ -140,6 +140,10 @@ class Settings(BaseSettings):
         7, ge=1, description="A contact's Slack member (users.lookupByEmail) is looked up again "
         "after this many days.",
     )
+    chat_account_secret: SecretStr | None = Field(
+        None, description="Secret the embedding site signs website-chat account tokens with "
+        "(HMAC-SHA256, docs/slack.md); unset: tokens are ignored.",
+    )
     community_lookups_per_run: int = Field(
         40, ge=0, description="At most this many users.lookupByEmail calls per community sync "
         "(Slack allows about 50 a minute).",
@@ -176,7 +180,7 @@ class Settings(BaseSettings):
         return value
 
     @field_validator("slack_bot_token", "slack_signing_secret", "slack_app_token", "api_token",
-                     "support_channel", "curator_channel", "csm_channel", "staff_usergroup",
+                     "chat_account_secret", "support_channel", "curator_channel", "csm_channel", "staff_usergroup",
                      "rules_file", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: Any) -> Any:

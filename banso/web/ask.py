@@ -21,6 +21,8 @@ from banso.web.schemas import (
 )
 from core.i18n import t
 from core.services import Services
+from cs.community.web import record_web_question as record_account_question
+from cs.community.web import verified_account
 from retrieval.models import Decision, Hit, SearchResult, Visibility
 from retrieval.service import QueryError
 
@@ -100,6 +102,11 @@ def ask(body: AskRequest, services: ServicesDep, session: SessionDep) -> AskResp
     decision = result.decision if hits else Decision.ABSTAIN
     lang: Lang = body.lang or ("en" if result.lang == "en" else "ja")
     answer_id = record_web_question(session, result, hits, decision, services.now())
+    secret = services.settings.chat_account_secret
+    account = verified_account(body.account_token, secret.get_secret_value() if secret else None,
+                               services.now())
+    if account is not None:
+        record_account_question(session, answer_id, account, services.timezone)
     session.commit()
     # Never the question text at INFO: visitors type personal data into chat boxes.
     log.info("answered", extra={"decision": decision.value, "entries": len(hits),

@@ -81,8 +81,21 @@ def project_questions(session: Session, since: datetime, tz: ZoneInfo,
     mine = [q for q in asked if q.user in members and not is_staff(q.user)]
     for start in range(0, len(mine), CHUNK):
         _project_chunk(session, mine[start:start + CHUNK], members, tz, client)
+    web = _refresh_web_feedback(session, since)
     session.flush()
-    return len(mine)
+    return len(mine) + web
+
+
+def _refresh_web_feedback(session: Session, since: datetime) -> int:
+    """Website-chat questions with an account (cs.community.web): their 👍/👎 since asked."""
+    rows = list(session.scalars(select(CommunityQuestion).where(
+        CommunityQuestion.slack_user_id.is_(None), CommunityQuestion.asked_at >= since)))
+    for start in range(0, len(rows), CHUNK):
+        chunk = rows[start:start + CHUNK]
+        feedback = _feedback(session, [r.question_id for r in chunk])
+        for row in chunk:
+            row.helpful, row.unhelpful = feedback.get(row.question_id, (0, 0))
+    return len(rows)
 
 
 def _project_chunk(session: Session, chunk: list[_Asked], members: dict[str, Member],

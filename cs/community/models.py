@@ -67,7 +67,7 @@ class CommunityQuestion(Base):
     contact_id: Mapped[int | None] = mapped_column(
         ForeignKey("contacts.id", ondelete="SET NULL")
     )
-    slack_user_id: Mapped[str] = mapped_column(String(32))
+    slack_user_id: Mapped[str | None] = mapped_column(String(32))  # None: the website chat
     channel: Mapped[str | None] = mapped_column(String(32))
     permalink: Mapped[str | None] = mapped_column(Text)  # the question's thread in Slack
     outcome: Mapped[str] = mapped_column(String(16))

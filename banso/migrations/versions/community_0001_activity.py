@@ -43,7 +43,7 @@ def upgrade() -> None:
                   sa.ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
         sa.Column("contact_id", sa.Integer(),
                   sa.ForeignKey("contacts.id", ondelete="SET NULL"), nullable=True),
-        sa.Column("slack_user_id", sa.String(32), nullable=False),
+        sa.Column("slack_user_id", sa.String(32), nullable=True),
         sa.Column("channel", sa.String(32), nullable=True),
         sa.Column("permalink", sa.Text(), nullable=True),
         sa.Column("outcome", sa.String(16), nullable=False),
