@@ -180,8 +180,8 @@ class Settings(BaseSettings):
         return value
 
     @field_validator("slack_bot_token", "slack_signing_secret", "slack_app_token", "api_token",
-                     "chat_account_secret", "support_channel", "curator_channel", "csm_channel", "staff_usergroup",
-                     "rules_file", mode="before")
+                     "chat_account_secret", "support_channel", "curator_channel", "csm_channel",
+                     "staff_usergroup", "rules_file", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: Any) -> Any:
         # `SLACK_BOT_TOKEN=` in an env file means "not configured", not an empty token.
