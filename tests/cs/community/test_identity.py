@@ -33,7 +33,7 @@ def _services(app: Harness) -> Services:
 
 def _counted_for(app: Harness) -> dict[str, str]:
     with app.session_factory() as session:
-        return {row.slack_user_id: row.account_id
+        return {str(row.slack_user_id): row.account_id
                 for row in session.scalars(select(CommunityQuestion))}
 
 
