@@ -121,6 +121,7 @@ def abstain(question_id: int, lang: Lang, *, text_key: str = "bot.abstain") -> M
 
 def escalation(
     question: str, asker: str, requester: str, where: str, candidates: list[Candidate], lang: Lang,
+    account: str | None = None,
 ) -> Message:
     """The post in the support channel: the question, who and where, and what the bot found."""
     found = "\n".join(
@@ -134,6 +135,8 @@ def escalation(
                 block_id="meta"),
         section(f"*{t('bot.escalation_candidates', lang)}*\n{found}", "candidates"),
     ]
+    if account:  # the asker's account as the CS team sees it (Services.asker_context)
+        blocks.insert(3, context(account, block_id="account"))
     text = f"{t('bot.escalation_header', lang)}: {clip(question, FALLBACK_CHARS)}"
     return Message(text, blocks)
 

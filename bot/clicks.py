@@ -105,8 +105,11 @@ def ask_human(click: Interaction, ref: AnswerRef, question: Question) -> None:
     # Committed before the Slack calls: no write lock is held while Slack answers.
     click.session.commit()
     link = slack.permalink(services.client, question.channel, question.ts or question.reply_ts)
-    post = blocks.escalation(question.text, question.user or click.user, click.user,
-                             _where(question, link), candidates(question), click.lang)
+    asker = question.user or click.user
+    account = (services.asker_context(services, click.session, asker, click.lang)
+               if services.asker_context else None)
+    post = blocks.escalation(question.text, asker, click.user, _where(question, link),
+                             candidates(question), click.lang, account=account)
     try:
         reply = services.client.chat_postMessage(channel=support, text=post.text,
                                                  blocks=post.blocks, unfurl_links=False)

@@ -196,6 +196,24 @@ class Settings(BaseSettings):
     )
     scheduler_enabled: bool = Field(True, description="Run scheduled jobs in `banso serve`.")
 
+    # --- community signals (docs/slack.md, "Community members and accounts") ---------------
+    question_retention_days: int = Field(
+        0, ge=0, description="Question texts older than this many days are deleted by the daily "
+        "housekeeping (counts, outcomes and feedback are kept); 0 keeps them.",
+    )
+    community_link_refresh_days: int = Field(
+        7, ge=1, description="A contact's Slack member (users.lookupByEmail) is looked up again "
+        "after this many days.",
+    )
+    chat_account_secret: SecretStr | None = Field(
+        None, description="Secret the embedding site signs website-chat account tokens with "
+        "(HMAC-SHA256, docs/slack.md); unset: tokens are ignored.",
+    )
+    community_lookups_per_run: int = Field(
+        40, ge=0, description="At most this many users.lookupByEmail calls per community sync "
+        "(Slack allows about 50 a minute).",
+    )
+
     # --- KPIs and digests (docs/metrics.md) ------------------------------------------------
     churn_warning_rate: float = Field(
         0.03, ge=0, le=1, description="Monthly churn (logo or MRR) above this is flagged."
@@ -227,8 +245,8 @@ class Settings(BaseSettings):
         return value
 
     @field_validator("slack_bot_token", "slack_signing_secret", "slack_app_token", "api_token",
-                     "support_channel", "curator_channel", "csm_channel", "staff_usergroup",
-                     "rules_file", "account_url_template", mode="before")
+                     "chat_account_secret", "support_channel", "curator_channel", "csm_channel",
+                     "staff_usergroup", "rules_file", "account_url_template", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: Any) -> Any:
         # `SLACK_BOT_TOKEN=` in an env file means "not configured", not an empty token.

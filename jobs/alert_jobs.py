@@ -39,6 +39,7 @@ from cs.alerts.service import (
     fired_keys,
     reconcile,
 )
+from cs.community.activity import sync_activity, window_activity
 from cs.rules.models import AccountFacts
 from cs.rules.rules import Assessor
 
@@ -56,6 +57,7 @@ ALERT_JOBS: dict[str, tuple[AlertKind, ...]] = {
     "onboarding": (AlertKind.ONBOARDING,),
     "expansion": (AlertKind.EXPANSION,),
     "cadence": (AlertKind.CADENCE,),
+    "support_friction": (AlertKind.SUPPORT_FRICTION,),
 }
 DIGEST_JOB = "digest"  # the day's tech-touch digest per channel
 DESCRIPTIONS = {
@@ -66,6 +68,7 @@ DESCRIPTIONS = {
     "expansion": "expansion candidates",
     "cadence": "touch-model cadence reminders (monthly call, meetings)",
     "digest": "the day's tech-touch digest per channel",
+    "support_friction": "accounts whose members' questions go unanswered or escalated",
 }
 
 
@@ -142,6 +145,9 @@ def run_alert_job(name: str, services: Services, now: datetime, *, dry_run: bool
     have been posted. Timing and metrics are the run wrapper's (jobs.runner)."""
     report = JobReport(job=name, dry_run=dry_run)
     started = time.monotonic()
+    if name != DIGEST_JOB and not dry_run:
+        # Health reads members' latest questions, 👍/👎 and escalations (cs.community).
+        sync_activity(services, now)
     with services.session_factory() as session:
         _run_in_session(session, name, services, now, report, dry_run)
     if deliver and not dry_run:
@@ -182,7 +188,9 @@ def _assess_all(session: Session, kinds: tuple[AlertKind, ...], services: Servic
     analyzed_at = 0
     with services.session_factory() as reader:
         chunk: list[AccountFacts] = []
-        for facts in iter_facts(reader, context.now):
+        community = window_activity(reader, context.now, services.rules.health.measures.community,
+                                    details_from=services.rules.risk.support_friction_questions)
+        for facts in iter_facts(reader, context.now, community=community):
             seen.add(facts.account_id)
             chunk.append(facts)
             if len(chunk) == CHUNK:
@@ -324,8 +332,10 @@ def alert_contact_changes(services: Services, change_ids: list[int], now: dateti
         accounts = session.scalars(
             select(ContactChange.account_id).where(ContactChange.id.in_(change_ids)).distinct()
         ).all()
-        facts = [facts_for(session, account_id, context.now) for account_id in accounts
-                 if session.get(Account, account_id) is not None]
+        community = window_activity(session, context.now,
+                                    services.rules.health.measures.community, accounts)
+        facts = [facts_for(session, account_id, context.now, community.get(account_id))
+                 for account_id in accounts if session.get(Account, account_id) is not None]
         _chunk(session, facts, kinds, context, Assessor(services.rules, context.lang), now,
                report)
         session.commit()

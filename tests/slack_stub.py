@@ -176,6 +176,7 @@ class SlackStub:
         self.calls: list[Call] = []
         self.violations: list[str] = []
         self.usergroups: dict[str, list[str]] = {}
+        self.members_by_email: dict[str, str] = {}  # users.lookupByEmail: email -> user id
         self.threads: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self.uploads: dict[str, bytes] = {}
         self.messages: dict[str, list[dict[str, Any]]] = {}  # channel -> posted, oldest first
@@ -343,6 +344,13 @@ class SlackStub:
             user = str(args.get("user"))
             return {"ok": True, "user": {"id": user, "name": user.lower(), "tz": "Asia/Tokyo",
                                          "real_name": f"User {user}", "locale": "ja-JP"}}
+        if method == "users.lookupByEmail":
+            email = str(args.get("email", "")).lower()
+            if email not in self.members_by_email:
+                return {"ok": False, "error": "users_not_found"}
+            member = self.members_by_email[email]
+            return {"ok": True, "user": {"id": member, "name": member.lower(),
+                                         "profile": {"email": email}}}
         if method == "files.getUploadURLExternal":
             file_id = f"F{next(self._ts):05d}"
             return {"ok": True, "file_id": file_id, "upload_url": f"{self.base}/upload/{file_id}"}

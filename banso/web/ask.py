@@ -23,6 +23,8 @@ from banso.web.schemas import (
 from banso.web.validation import StrictJsonRoute
 from core.i18n import t
 from core.services import Services
+from cs.community.web import record_web_question as record_account_question
+from cs.community.web import verified_account
 from retrieval.models import Decision, Hit, SearchResult, Visibility
 from retrieval.queries import PreparedQuery
 from retrieval.service import QueryBusy, QueryError
@@ -124,6 +126,7 @@ def ask(body: AskRequest, request: Request, services: ServicesDep) -> AskRespons
     lang: Lang = body.lang or ("en" if result.lang == "en" else "ja")
     answers: AnswerLog = request.app.state.answer_log
     answer_id = answers.record(result, hits, decision, services.now())
+    _count_for_account(services, body.account_token, answer_id)
     # Never the question text at INFO: visitors type personal data into chat boxes.
     log.info("answered", extra={"decision": decision.value, "entries": len(hits),
                                 "chars": len(body.question), "answer_id": answer_id})
@@ -131,6 +134,19 @@ def ask(body: AskRequest, request: Request, services: ServicesDep) -> AskRespons
         answer_id=answer_id, decision=decision, lang=lang,
         message=t(f"web.{decision.value}", lang), entries=[_entry(h) for h in hits],
     )
+
+
+def _count_for_account(services: Services, token: str | None, answer_id: int) -> None:
+    """A question from a page that passed a valid signed account token counts for that
+    account's community activity (unsigned or expired tokens are ignored)."""
+    secret = services.settings.chat_account_secret
+    account = verified_account(token, secret.get_secret_value() if secret else None,
+                               services.now())
+    if account is None:
+        return
+    with services.session_factory() as session:
+        record_account_question(session, answer_id, account, services.timezone)
+        session.commit()
 
 
 @router.post(

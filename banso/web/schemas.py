@@ -23,6 +23,10 @@ class AskRequest(BaseModel):
     lang: Lang | None = Field(
         None, description="Language for the reply text; omitted means detected from the question."
     )
+    account_token: str | None = Field(
+        None, max_length=500, description="Optional: the visitor's account, signed by the "
+        "embedding site with BANSO_CHAT_ACCOUNT_SECRET (docs/slack.md); invalid ones are ignored.",
+    )
 
     @field_validator("question")
     @classmethod

@@ -425,11 +425,14 @@ def _upsert_contact(
     if contact is None:
         session.add(Contact(
             account_id=row.account_id, name=row.name, email=row.email, title=row.title,
-            is_primary=row.is_primary, created_at=now, updated_at=now,
+            is_primary=row.is_primary, slack_user_id=row.slack_user_id,
+            created_at=now, updated_at=now,
         ))
         session.flush()
         return "inserted", change
     fields = {"name": row.name, "title": row.title, "is_primary": row.is_primary}
+    if row.slack_user_id is not None:  # a file without the column keeps the stored link
+        fields["slack_user_id"] = row.slack_user_id
     changed = {key: value for key, value in fields.items() if getattr(contact, key) != value}
     for key, value in changed.items():
         setattr(contact, key, value)

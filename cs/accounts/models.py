@@ -109,6 +109,8 @@ class Contact(Base):
     email: Mapped[str] = mapped_column(String(320))
     title: Mapped[str | None] = mapped_column(String(200))
     is_primary: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The contact's Slack member id when known; wins over the email lookup (cs.community).
+    slack_user_id: Mapped[str | None] = mapped_column(String(32), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(default=utc_now)
 

@@ -149,6 +149,8 @@ class ContactRow(_Row):
     is_primary: Annotated[bool, BeforeValidator(_yes_no)] = True
     # Where the former primary contact moved (department or company), if known: told to sales.
     moved_to: Annotated[str, Field(max_length=200)] | None = None
+    # Optional: links the contact to a Slack member explicitly (else the email is looked up).
+    slack_user_id: SlackId | None = None
 
     @field_validator("email")
     @classmethod

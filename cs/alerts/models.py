@@ -27,6 +27,7 @@ class AlertKind(StrEnum):
     ONBOARDING = "onboarding"
     EXPANSION = "expansion"
     CADENCE = "cadence"
+    SUPPORT_FRICTION = "support_friction"  # members' questions unanswered or escalated
 
 
 class AlertStatus(StrEnum):

@@ -17,7 +17,7 @@ from core.i18n import Lang, t
 from core.rules_config import RulesConfig, TouchModel
 from cs.alerts.models import AlertKind, AlertSummary, Delivery
 from cs.alerts.service import AlertCandidate
-from cs.rules.models import Assessment, RiskKind
+from cs.rules.models import Assessment, FrictionQuestion, RiskKind
 
 
 @dataclass(frozen=True)
@@ -112,7 +112,7 @@ def contact_change(a: Assessment, ctx: SelectionContext) -> AlertCandidate | Non
     if changed is None or not any(r.kind is RiskKind.CONTACT_CHANGED for r in a.risks):
         return None
     # Once someone has talked to the customer after the change, the alert has done its job.
-    if any(at >= changed for at in a.facts.last_touch_at.values()):
+    if a.touched_since(changed):
         return None
     detail = next(r.detail for r in a.risks if r.kind is RiskKind.CONTACT_CHANGED)
     return _candidate(a, AlertKind.CONTACT_CHANGE, changed.isoformat(), ctx, [detail], 50)
@@ -178,6 +178,35 @@ def cadence(a: Assessment, ctx: SelectionContext) -> AlertCandidate | None:
     return _candidate(a, AlertKind.CADENCE, None, ctx, reasons, cadence_due=list(a.cadence_due))
 
 
+FRICTION_LINKS = 10  # questions listed on a card (the newest); the count says how many in all
+FRICTION_LINKS_DIGEST = 3  # a digest line is clipped at 500 characters: whole links only
+
+
+def support_friction(a: Assessment, ctx: SelectionContext) -> AlertCandidate | None:
+    activity = a.facts.community
+    limit = ctx.rules.risk.support_friction_questions
+    if activity is None or activity.friction_asked < limit:
+        return None
+    days = ctx.rules.health.measures.community.window_days
+    n = activity.friction_asked
+    reasons = [t("community.friction", ctx.lang, n=n, days=days, limit=limit)]
+    shown = FRICTION_LINKS_DIGEST if a.touch_model is TouchModel.TECH else FRICTION_LINKS
+    reasons += [_friction_line(q, ctx) for q in activity.friction_questions[-shown:]]
+    # More friction, higher in the list; a card per account, the questions as its evidence.
+    return _candidate(a, AlertKind.SUPPORT_FRICTION, None, ctx, reasons, 10 * n)
+
+
+def _friction_line(q: FrictionQuestion, ctx: SelectionContext) -> str:
+    at = q.asked_at.astimezone(ctx.now.tzinfo).strftime("%m/%d %H:%M")
+    outcome = t(f"community.outcome.{q.outcome}", ctx.lang)
+    if q.escalated:
+        state = "escalated_open" if q.escalation_open else "escalated_closed"
+        outcome += f", {t(f'community.{state}', ctx.lang)}"
+    if q.permalink:
+        return t("community.question", ctx.lang, link=q.permalink, at=at, outcome=outcome)
+    return t("community.question_nolink", ctx.lang, at=at, outcome=outcome)
+
+
 SELECTORS: dict[AlertKind, Callable[[Assessment, SelectionContext], AlertCandidate | None]] = {
     AlertKind.AT_RISK: at_risk,
     AlertKind.CONTACT_CHANGE: contact_change,
@@ -186,4 +215,5 @@ SELECTORS: dict[AlertKind, Callable[[Assessment, SelectionContext], AlertCandida
     AlertKind.ONBOARDING: onboarding,
     AlertKind.EXPANSION: expansion,
     AlertKind.CADENCE: cadence,
+    AlertKind.SUPPORT_FRICTION: support_friction,
 }

@@ -20,6 +20,7 @@ from core.rules_config import RulesConfig
 from cs.accounts.models import Account, MrrChange, Touchpoint
 from cs.accounts.service import iter_facts
 from cs.alerts.models import ActionKind, Alert, AlertAction
+from cs.community.activity import window_activity
 from cs.kpis.faq import FeedbackRow, QuestionRow
 from cs.kpis.formulas import ONBOARDING_SESSION_KINDS, AlertRow, MrrEvent, Touch
 from cs.rules.models import Assessment
@@ -50,7 +51,8 @@ def assessments(
 ) -> Iterator[Assessment]:
     """The rules' view of every live account at `now`, its risk details in `lang`."""
     assess = Assessor(rules, lang)
-    for facts in iter_facts(session, now):
+    community = window_activity(session, now, rules.health.measures.community, details_from=None)
+    for facts in iter_facts(session, now, community=community):
         yield assess(facts, now)
 
 

@@ -23,7 +23,7 @@ def health_score(
 ) -> Health:
     """`memo`: the Assessor's (one rules config and language); None builds everything."""
     memo = memo or Memo()
-    measures = (
+    measures: tuple[Measure, ...] = (
         _login_recency(facts, now, rules, lang, memo),
         _active_ratio(facts, rules, lang, memo),
         _setup_progress(facts, rules, lang, memo),
@@ -33,7 +33,21 @@ def health_score(
     total_weight = sum([m.weight for m in measures])
     # Measures without data carry weight 0, so the score is over what we actually know.
     score = round(100 * sum([m.points for m in measures]) / total_weight) if total_weight else 0
+    community = _community(facts, rules, lang, memo)
+    if community is not None:
+        # Signed points on top of the weighted score: the documented amount, not a share of it.
+        score = min(100, max(0, score + round(community.points)))
+        measures = (*measures, community)
     return Health(score=score, band=band_for(score, rules), measures=measures)
+
+
+def community_points(engagement: int, friction: int, rules: HealthRules) -> float:
+    """The community measure's signed points: engagement (up to +max_bonus) plus friction
+    (down to -max_penalty), docs/metrics.md "Community"."""
+    cfg = rules.measures.community
+    # Capped apart, then added: a 👍 still counts while friction is at its cap.
+    return (min(cfg.max_bonus, engagement * cfg.engagement_points)
+            - min(cfg.max_penalty, friction * cfg.friction_points))
 
 
 def band_for(score: int, rules: HealthRules) -> HealthBand:
@@ -104,7 +118,27 @@ def _contact_stability(
     return memo.get(("contact", days), _contact_days, days, rules, lang)
 
 
+def _community(facts: AccountFacts, rules: HealthRules, lang: Lang, memo: Memo) -> Measure | None:
+    activity = facts.community
+    if activity is None or activity.questions == 0:
+        return None
+    key = ("community", activity.answered, activity.helpful, activity.unanswered,
+           activity.unhelpful, activity.open_escalations)
+    return memo.get(key, _community_measure, *key[1:], rules, lang)
+
+
 # --- from those numbers to the Measure (memoized) ---------------------------------------------
+
+def _community_measure(answered: int, helpful: int, unanswered: int, unhelpful: int,
+                       open_escalations: int, rules: HealthRules, lang: Lang) -> Measure:
+    cfg = rules.measures.community
+    points = community_points(answered + helpful, unanswered + unhelpful + open_escalations,
+                              rules)
+    text = t("community.measure", lang, days=cfg.window_days, answered=answered, helpful=helpful,
+             unanswered=unanswered, unhelpful=unhelpful, open=open_escalations,
+             points=f"{points:+g}")
+    return Measure("community", points, 0.0, points, text)
+
 
 def _login_never(waited: int, rules: HealthRules, lang: Lang) -> Measure:
     cfg = rules.measures.login_recency

@@ -9,9 +9,9 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from core.i18n import Lang, t
-from core.rules_config import RiskRules, RulesConfig
+from core.rules_config import HealthRules, RiskRules, RulesConfig
 from cs.rules.calendar import days_ago
-from cs.rules.health import health_score
+from cs.rules.health import community_points, health_score
 from cs.rules.memo import Memo
 from cs.rules.models import (
     AccountFacts,
@@ -57,6 +57,8 @@ class Assessor:
             days_to_renewal=days_to_renewal(facts.renewal_date, today),
             cadence_due=cadence_due(facts, touch, now, rules, memo=memo),
             expansion_candidate=expansion,
+            community_touch_at=(community_touch(facts, rules.health)
+                                if touch is TouchModel.TECH else None),
         )
 
 
@@ -65,6 +67,17 @@ def assess(
 ) -> Assessment:
     """One account on its own (tests, a single look-up); loops use one `Assessor`."""
     return Assessor(rules, lang)(facts, now)
+
+
+def community_touch(facts: AccountFacts, rules: HealthRules) -> datetime | None:
+    """Tech-touch accounts are served through the community: engagement whose community
+    points are positive is a touch, at the latest engaged question (None: no such touch)."""
+    activity = facts.community
+    if activity is None or activity.last_engaged_at is None:
+        return None
+    if community_points(activity.engagement, activity.friction, rules) <= 0:
+        return None
+    return activity.last_engaged_at
 
 
 def touch_model_for(mrr: int, currency: str, rules: RulesConfig) -> TouchModel:

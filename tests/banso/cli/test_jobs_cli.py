@@ -116,7 +116,9 @@ def test_list_shows_every_job_with_its_next_run(alert_settings: Settings) -> Non
 
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert len(lines) == 11  # seven alert jobs, two weekly digests, housekeeping, book snapshot
+    assert len(lines) == 12  # eight alert jobs, two weekly digests, housekeeping, book snapshot
+    assert any(line.startswith("support_friction") and "45 9 * * mon-fri" in line
+               for line in lines)
     assert any(line.startswith("cs_digest") and "30 9 * * mon" in line for line in lines)
     assert any(line.startswith("at_risk") and "0 9 * * mon-fri" in line and "JST" in line
                for line in lines)
