@@ -28,9 +28,9 @@ def report(
 ) -> None:
     """Print the CS KPIs: churn, GRR/NRR, avoidable churn, accounts, alerts and FAQ."""
     from core.i18n import LANGS, as_lang
-    from cs.kpis.formulas import Period, PeriodError
     from cs.community.report import community_report
     from cs.community.report import render_text as render_community
+    from cs.kpis.formulas import Period, PeriodError
     from cs.kpis.report import ReportError, compute_metrics, render_text
 
     try:
