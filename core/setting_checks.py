@@ -66,6 +66,10 @@ EXAMPLES: dict[str, str] = {
     "slack_timeout_seconds": "30",
     "outbox_claim_seconds": "300",
     "account_url_template": "https://crm.example.com/accounts/{account_id}",
+    "question_retention_days": "365",
+    "community_link_refresh_days": "7",
+    "chat_account_secret": "a-long-random-string",
+    "community_lookups_per_run": "40",
 }
 
 CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]+$")

@@ -307,7 +307,8 @@ class Settings(BaseSettings):
     def _host(cls, value: str) -> str:
         return checks.host(value)
 
-    @field_validator("api_token", "slack_signing_secret", "slack_bot_token", "slack_app_token")
+    @field_validator("api_token", "slack_signing_secret", "slack_bot_token", "slack_app_token",
+                     "chat_account_secret")
     @classmethod
     def _token(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
         prefix = {"slack_bot_token": "xoxb-", "slack_app_token": "xapp-"}.get(info.field_name or "")

@@ -24,7 +24,7 @@ from cs.alerts.blocks import alert_card
 from cs.alerts.details import CardDetails, with_details
 from cs.alerts.models import Alert, AlertKind, AlertStatus, ContactChangeLine, TouchLine
 from cs.alerts.selection import SELECTORS, SelectionContext
-from cs.rules.models import AccountFacts
+from cs.rules.models import AccountFacts, CommunityActivity, FrictionQuestion
 from cs.rules.rules import Assessor
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "alerts.md"
@@ -69,6 +69,14 @@ EXAMPLES: dict[AlertKind, AccountFacts] = {
     AlertKind.EXPANSION: _facts("A-1006", expansion_potential="upsell", active_users=10),
     AlertKind.CADENCE: _facts("A-1007", last_touch_at={"call": NOW - timedelta(days=41),
                                                        "meeting": NOW - timedelta(days=20)}),
+    AlertKind.SUPPORT_FRICTION: _facts("A-1008", community=CommunityActivity(
+        questions=5, unanswered=3, unhelpful=1, escalations=2, open_escalations=1,
+        friction_asked=4, friction_questions=tuple(
+            FrictionQuestion(question_id=n, asked_at=NOW - timedelta(days=n), outcome=outcome,
+                             escalated=escalated, escalation_open=escalated and n == 1,
+                             permalink=f"https://example.slack.com/archives/CCOMM/p{n}")
+            for n, outcome, escalated in ((1, "abstained", True), (2, "suggested", True),
+                                          (3, "abstained", False), (5, "abstained", False))))),
 }
 
 

@@ -66,8 +66,13 @@ BAD: dict[str, str] = {
     "slack_timeout_seconds": "0",
     "outbox_claim_seconds": "1",
     "account_url_template": "crm.example/accounts",
+    "question_retention_days": "-1",
+    "community_link_refresh_days": "0",
+    "chat_account_secret": "two words",
+    "community_lookups_per_run": "some",
 }
-SECRETS = {"api_token", "slack_bot_token", "slack_signing_secret", "slack_app_token"}
+SECRETS = {"api_token", "slack_bot_token", "slack_signing_secret", "slack_app_token",
+           "chat_account_secret"}
 
 
 def test_the_walk_covers_every_setting() -> None:
