@@ -72,6 +72,9 @@ def test_report_shows_deflection_by_segment_and_by_account(
     (account,) = community["by_account"]
     assert (account["key"], account["helpful"], account["deflection_rate"]) == ("A1", 1, 0.5)
 
-    text = runner.invoke(cli, ["report", "--period", "2026-11"])
+    text = runner.invoke(cli, ["report", "--period", "2026-11", "--lang", "en"])
     assert text.exit_code == 0 and "Community (2026-11-01 – 2026-12-01" in text.output
     assert "株式会社A1" in text.output and "deflection 50%" in text.output
+    japanese = runner.invoke(cli, ["report", "--period", "2026-11", "--lang", "ja"])
+    assert "コミュニティ (2026-11-01 – 2026-12-01" in japanese.output
+    assert "自己解決率 50%" in japanese.output and "deflection" not in japanese.output
