@@ -15,6 +15,7 @@ from sqlalchemy import select
 from bot.models import Question
 from core.services import Services
 from core.slack.ids import ActionId
+from cs.alerts.models import Alert
 from jobs.alert_jobs import run_alert_job
 from tests.cs.community.conftest import (
     ALICE,
@@ -133,4 +134,15 @@ def test_unanswered_escalations_post_one_friction_card_and_thumbs_up_lifts_healt
     assert _cards(app) == []  # still one card, re-rendered in place with the new health
     (update,) = [c.args for c in app.stub.calls_to("chat.update") if c.args["channel"] == CSM]
     assert f"{after_friction + 8} (" in _card_text(update)
+
+    # The usual one-click actions work on it: the owner acknowledges, the card updates.
+    with app.session_factory() as session:
+        (alert,) = session.scalars(select(Alert)).all()
+    app.click(button(card["blocks"], "alert_acknowledge"), user=OWNER, channel=CSM,
+              message_ts=alert.ts)
+    app.drain()
+    with app.session_factory() as session:
+        (alert,) = session.scalars(select(Alert)).all()
+    assert (alert.kind, alert.status, alert.acknowledged_by) == (
+        "support_friction", "acknowledged", OWNER)
     assert not app.stub.violations
