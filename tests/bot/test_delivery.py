@@ -107,7 +107,8 @@ class Broken:
     def entries(self) -> list[Any]:
         return []
 
-    def search(self, query: str, visibility: Visibility, k: int = 10) -> SearchResult:
+    def search(self, query: str, visibility: Visibility, k: int = 10, *,
+               client: str = "") -> SearchResult:
         raise RuntimeError("index exploded")
 
 
