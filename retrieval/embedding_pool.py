@@ -122,8 +122,9 @@ class EmbeddingPool:
         return job.future
 
     def _retry_after(self) -> int:
-        queued = sum(job.cost for job in self._heap) + 1.0
-        return max(1, math.ceil(queued * self._seconds_per_cost))
+        with self._cond:  # re-entrant: _submit calls it holding the lock
+            queued = sum(job.cost for job in self._heap) + 1.0
+            return max(1, math.ceil(queued * self._seconds_per_cost))
 
     def _work(self) -> None:
         while True:
