@@ -85,20 +85,38 @@ class EmbeddingPool:
 
     def vector(self, query: PreparedQuery, client: str = "") -> Vector:
         """The query vector of `query.text`: cached, or embedded in turn; raises QueryBusy."""
+        future = self.submit(query, client)
+        try:
+            return future.result(timeout=self.limits.timeout)
+        except FutureTimeout:
+            raise self.gave_up(future) from None
+
+    def submit(self, query: PreparedQuery, client: str = "") -> Future[Vector]:
+        """A future of the query vector (already done on a cache hit); raises QueryBusy.
+
+        For callers that wait without a thread (an async route); they give up after
+        `limits.timeout` with `gave_up`.
+        """
         cached = self.cache.get(query.text)
         if cached is not None:
             self._observe("hit")
-            return cached
+            done: Future[Vector] = Future()
+            done.set_result(cached)
+            return done
         self._observe("miss")
         future = self._submit(query, client)
-        try:
-            vector = future.result(timeout=self.limits.timeout)
-        except FutureTimeout:
-            future.cancel()  # still queued: it is dropped; already running: its result is unused
-            self._observe("busy")
-            raise QueryBusy(self._retry_after()) from None
-        self.cache.put(query.text, vector)
-        return vector
+        text = query.text
+        future.add_done_callback(
+            lambda f: self.cache.put(text, f.result()) if not f.cancelled()
+            and f.exception() is None else None
+        )
+        return future
+
+    def gave_up(self, future: Future[Vector]) -> QueryBusy:
+        """The caller waited `limits.timeout` in vain: drop its job, tell it when to retry."""
+        future.cancel()  # still queued: it is dropped; already running: its result is unused
+        self._observe("busy")
+        return QueryBusy(self._retry_after())
 
     def _submit(self, query: PreparedQuery, client: str) -> Future[Vector]:
         limits = self.limits
