@@ -23,6 +23,7 @@ from core.slack import messages as slack
 from core.slack.blocks import Message, notice
 from retrieval.language import detect_lang
 from retrieval.models import Decision, SearchResult
+from retrieval.service import QueryBusy
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +91,11 @@ def answer_event(services: Services, body: dict[str, Any], *, mentioned: bool) -
     slack.react(services.client, channel, ts, add=True)
     try:
         post_answer(services, ask)
+    except QueryBusy as busy:
+        # Not a failure: the embedder's queue is full (or this asker's share of it).
+        log.warning("search busy", extra={"event_id": body.get("event_id"),
+                                          "retry_after": busy.retry_after})
+        _apologise(services, ask, busy)
     except Exception:
         log.exception("answering failed", extra={"event_id": body.get("event_id"),
                                                   "channel": channel})
@@ -145,12 +151,18 @@ def _hint(services: Services, event: dict[str, Any], event_id: str | None) -> No
                                 text=hint.text, blocks=hint.blocks)
 
 
-def _apologise(services: Services, ask: Ask) -> None:
-    lang = detect_lang(ask.text)
+def _sorry(text: str, busy: QueryBusy | None = None) -> str:
+    lang = detect_lang(text) if text else "ja"
+    if busy is not None:
+        return t("bot.busy", lang, seconds=busy.retry_after)
+    return t("bot.apology", lang)
+
+
+def _apologise(services: Services, ask: Ask, busy: QueryBusy | None = None) -> None:
     try:
         services.client.chat_postMessage(channel=ask.place.channel or "",
                                          thread_ts=ask.place.thread_ts,
-                                         text=t("bot.apology", lang))
+                                         text=_sorry(ask.text, busy))
     except Exception:
         log.exception("could not post the apology either", extra={"channel": ask.place.channel})
 
@@ -166,10 +178,12 @@ def answer_command(services: Services, command: dict[str, Any]) -> None:
     try:
         question, result = search_and_record(services, ask)
         slack.respond(url, render(question, result, ephemeral=True))
+    except QueryBusy as busy:
+        slack.respond(url, notice(_sorry(text, busy)))
     except Exception:
         log.exception("/ask failed", extra={"channel": channel, "trigger_id":
                                              command.get("trigger_id")})
-        slack.respond(url, notice(t("bot.apology", detect_lang(text))))
+        slack.respond(url, notice(_sorry(text)))
 
 
 def command_problem(services: Services, command: dict[str, Any]) -> str | None:

@@ -69,12 +69,13 @@ class Retriever:
         scoring: Scoring | None = None,
         cache: EmbeddingCache | None = None,
         confidence: ConfidenceModel | None = None,
+        queries: EmbeddingPool | None = None,
     ) -> Retriever:
         """An in-memory retriever over `entries` (tests, evaluation, tools)."""
         index = HybridIndex.build(
             list(entries), embedder, cache if cache is not None else EmbeddingCache()
         )
-        return cls(index, embedder, scoring=scoring, confidence=confidence)
+        return cls(index, embedder, scoring=scoring, confidence=confidence, queries=queries)
 
     @property
     def entries(self) -> list[Entry]:
