@@ -103,14 +103,14 @@ class EmbeddingPool:
             done: Future[Vector] = Future()
             done.set_result(cached)
             return done
-        self._observe("miss")
         future = self._submit(query, client)
-        text = query.text
-        future.add_done_callback(
-            lambda f: self.cache.put(text, f.result()) if not f.cancelled()
-            and f.exception() is None else None
-        )
+        self._observe("miss")
+        future.add_done_callback(lambda done: self._remember(query.text, done))
         return future
+
+    def _remember(self, text: str, done: Future[Vector]) -> None:
+        if not done.cancelled() and done.exception() is None:
+            self.cache.put(text, done.result())
 
     def gave_up(self, future: Future[Vector]) -> QueryBusy:
         """The caller waited `limits.timeout` in vain: drop its job, tell it when to retry."""
