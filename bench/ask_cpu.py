@@ -3,8 +3,8 @@ wait behind long ones, and query p95 at 2,000 entries: the issue-15 floors in on
 
     .venv/bin/python bench/ask_cpu.py [--seconds 10] [--db URL] [--profile]
 
-`--profile` also samples the server with py-spy (`pip install py-spy`; not a dependency) during
-the 8-client level and prints where its on-CPU time goes.
+`--profile` also samples the server with py-spy (a dev dependency) in an 8-client level of its
+own and prints where its on-CPU time goes.
 
 Starts a real `banso serve` (uvicorn, one process, SQLite in a temp dir, demo knowledge, rate
 limit lifted, scheduler off) on a free loopback port, then:
