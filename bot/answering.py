@@ -28,6 +28,7 @@ from core.slack import messages as slack
 from core.slack.blocks import Message, notice
 from retrieval.language import detect_lang
 from retrieval.models import Decision, SearchResult
+from retrieval.service import QueryBusy
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +118,11 @@ def _answer(services: Services, question: HeldQuestion) -> None:
     slack.react(services.client, channel, ts, add=True)
     try:
         post_answer(services, ask)
+    except QueryBusy as busy:
+        # Not a failure: the embedder's queue is full (or this asker's share of it).
+        log.warning("search busy", extra={"event_id": body.get("event_id"),
+                                          "retry_after": busy.retry_after})
+        _apologise(services, ask, busy)
     except Exception as exc:
         if database_unavailable(exc):
             raise  # held by answer_event (apology with a reference), answered later
@@ -199,9 +205,15 @@ def _hint(services: Services, event: dict[str, Any], event_id: str | None) -> No
                                 text=hint.text, blocks=hint.blocks)
 
 
-def _apologise(services: Services, ask: Ask) -> None:
-    _tell(services, ask.place.channel or "", ask.place.thread_ts,
-          t("bot.apology", detect_lang(ask.text)))
+def _sorry(text: str, busy: QueryBusy | None = None) -> str:
+    lang = detect_lang(text) if text else "ja"
+    if busy is not None:
+        return t("bot.busy", lang, seconds=busy.retry_after)
+    return t("bot.apology", lang)
+
+
+def _apologise(services: Services, ask: Ask, busy: QueryBusy | None = None) -> None:
+    _tell(services, ask.place.channel or "", ask.place.thread_ts, _sorry(ask.text, busy))
 
 
 def _tell(services: Services, channel: str, thread_ts: str | None, text: str) -> None:
@@ -225,10 +237,12 @@ def answer_command(services: Services, command: dict[str, Any]) -> None:
     try:
         question, result = search_and_record(services, ask)
         slack.respond(url, render(question, result, ephemeral=True))
+    except QueryBusy as busy:
+        slack.respond(url, notice(_sorry(text, busy)))
     except Exception:
         log.exception("/ask failed", extra={"channel": channel, "trigger_id":
                                              command.get("trigger_id")})
-        slack.respond(url, notice(t("bot.apology", detect_lang(text))))
+        slack.respond(url, notice(_sorry(text)))
 
 
 def command_problem(services: Services, command: dict[str, Any]) -> str | None:

@@ -36,6 +36,9 @@ from sqlalchemy import make_url
 from core import setting_checks as checks
 from core.home import CONFIG_NAME, find_home, no_home_message
 
+from retrieval.embedding_pool import PoolLimits
+from retrieval.queries import DEFAULT_MAX_TOKENS
+
 # A list setting reads "C01,C02" from the environment (easier to type than JSON).
 CsvList = Annotated[list[str], NoDecode]
 
@@ -44,6 +47,9 @@ class LogFormat(StrEnum):
     AUTO = "auto"
     JSON = "json"
     CONSOLE = "console"
+
+
+_POOL = PoolLimits()  # the query embedder's defaults live with it, in retrieval
 
 
 class Settings(BaseSettings):
@@ -89,22 +95,26 @@ class Settings(BaseSettings):
     )
     watch_knowledge: bool = Field(True, description="Reload the index when knowledge files change.")
     query_max_tokens: int = Field(
-        64, ge=8, le=512,
+        DEFAULT_MAX_TOKENS, ge=8, le=512,
         description="Tokens of a question that are embedded and searched (its start is kept): "
         "bounds what one question costs, whatever its length.",
     )
     query_queue_size: int = Field(
-        64, ge=1, description="Questions waiting for the embedder, all clients; more are "
-        "refused with 503 and Retry-After.",
+        _POOL.max_waiting, ge=1,
+        description="Questions waiting for the embedder, all clients; more are refused with 503 "
+        "and Retry-After.",
     )
     query_queue_per_client: int = Field(
-        8, ge=1, description="Of those, how many one client (address, Slack user) may hold.",
+        _POOL.max_per_client, ge=1,
+        description="Of those, how many one client (address, Slack user) may hold.",
     )
     query_wait_seconds: float = Field(
-        10.0, gt=0, description="Longest a question waits for the embedder before a 503.",
+        _POOL.timeout, gt=0,
+        description="Longest a question waits for the embedder before a 503.",
     )
     query_cache_size: int = Field(
-        1024, ge=0, description="Query vectors of repeated questions kept in memory (0: off).",
+        _POOL.cache_size, ge=0,
+        description="Query vectors of repeated questions kept in memory (0: off).",
     )
 
     # --- HTTP ------------------------------------------------------------------------------

@@ -85,20 +85,38 @@ class EmbeddingPool:
 
     def vector(self, query: PreparedQuery, client: str = "") -> Vector:
         """The query vector of `query.text`: cached, or embedded in turn; raises QueryBusy."""
+        future = self.submit(query, client)
+        try:
+            return future.result(timeout=self.limits.timeout)
+        except FutureTimeout:
+            raise self.gave_up(future) from None
+
+    def submit(self, query: PreparedQuery, client: str = "") -> Future[Vector]:
+        """A future of the query vector (already done on a cache hit); raises QueryBusy.
+
+        For callers that wait without a thread (an async route); they give up after
+        `limits.timeout` with `gave_up`.
+        """
         cached = self.cache.get(query.text)
         if cached is not None:
             self._observe("hit")
-            return cached
-        self._observe("miss")
+            done: Future[Vector] = Future()
+            done.set_result(cached)
+            return done
         future = self._submit(query, client)
-        try:
-            vector = future.result(timeout=self.limits.timeout)
-        except FutureTimeout:
-            future.cancel()  # still queued: it is dropped; already running: its result is unused
-            self._observe("busy")
-            raise QueryBusy(self._retry_after()) from None
-        self.cache.put(query.text, vector)
-        return vector
+        self._observe("miss")
+        future.add_done_callback(lambda done: self._remember(query.text, done))
+        return future
+
+    def _remember(self, text: str, done: Future[Vector]) -> None:
+        if not done.cancelled() and done.exception() is None:
+            self.cache.put(text, done.result())
+
+    def gave_up(self, future: Future[Vector]) -> QueryBusy:
+        """The caller waited `limits.timeout` in vain: drop its job, tell it when to retry."""
+        future.cancel()  # still queued: it is dropped; already running: its result is unused
+        self._observe("busy")
+        return QueryBusy(self._retry_after())
 
     def _submit(self, query: PreparedQuery, client: str) -> Future[Vector]:
         limits = self.limits
@@ -122,8 +140,9 @@ class EmbeddingPool:
         return job.future
 
     def _retry_after(self) -> int:
-        queued = sum(job.cost for job in self._heap) + 1.0
-        return max(1, math.ceil(queued * self._seconds_per_cost))
+        with self._cond:  # re-entrant: _submit calls it holding the lock
+            queued = sum(job.cost for job in self._heap) + 1.0
+            return max(1, math.ceil(queued * self._seconds_per_cost))
 
     def _work(self) -> None:
         while True:

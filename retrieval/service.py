@@ -22,6 +22,7 @@ from retrieval.index import HybridIndex, Query, Ranking
 from retrieval.language import detect_lang
 from retrieval.models import Entry, SearchResult, Visibility
 from retrieval.queries import DEFAULT_MAX_TOKENS, PreparedQuery, QueryError, prepare
+from retrieval.query_cache import Vector
 from retrieval.scoring import Scoring
 from retrieval.tokenizer import tokenize
 
@@ -68,12 +69,13 @@ class Retriever:
         scoring: Scoring | None = None,
         cache: EmbeddingCache | None = None,
         confidence: ConfidenceModel | None = None,
+        queries: EmbeddingPool | None = None,
     ) -> Retriever:
         """An in-memory retriever over `entries` (tests, evaluation, tools)."""
         index = HybridIndex.build(
             list(entries), embedder, cache if cache is not None else EmbeddingCache()
         )
-        return cls(index, embedder, scoring=scoring, confidence=confidence)
+        return cls(index, embedder, scoring=scoring, confidence=confidence, queries=queries)
 
     @property
     def entries(self) -> list[Entry]:
@@ -103,10 +105,17 @@ class Retriever:
         raises `QueryBusy`.
         """
         prepared = query if isinstance(query, PreparedQuery) else self.prepare(query)
-        if not 1 <= k <= MAX_K:
-            raise QueryError(f"k must be between 1 and {MAX_K}, got {k}")
+        _check_k(k)
+        return self.search_vector(prepared, self.queries.vector(prepared, client), visibility, k)
+
+    def search_vector(
+        self, prepared: PreparedQuery, vector: Vector,
+        visibility: Visibility = Visibility.PUBLIC, k: int = 10,
+    ) -> SearchResult:
+        """`search` with the query vector already at hand (from `queries.submit`)."""
+        _check_k(k)
         # The decision looks past the top few, whatever k the caller wants shown.
-        ranking, terms = self.rank(prepared, visibility, max(k, EVIDENCE_DEPTH), client=client)
+        ranking, terms = self._rank(prepared, vector, visibility, max(k, EVIDENCE_DEPTH))
         model = self.confidence
         decision, confidence = model.judge(evidence(ranking, terms, model.duplicate_similarity))
         asked = prepared.asked
@@ -117,8 +126,12 @@ class Retriever:
     ) -> tuple[Ranking, int]:
         """The ranking behind `search` and the question's content-word count (for tuning)."""
         prepared = query if isinstance(query, PreparedQuery) else self.prepare(query)
+        return self._rank(prepared, self.queries.vector(prepared, client), visibility, k)
+
+    def _rank(
+        self, prepared: PreparedQuery, vector: Vector, visibility: Visibility, k: int,
+    ) -> tuple[Ranking, int]:
         index = self._index  # one read: a concurrent reload cannot change it mid-search
-        vector = self.queries.vector(prepared, client)
         parsed = Query(prepared.text, tokenize(prepared.text), vector)
         return index.rank(parsed, visibility, k, self.scoring), len(parsed.tokens)
 
@@ -132,6 +145,11 @@ class Retriever:
                 return False
             self._index = index
             return True
+
+
+def _check_k(k: int) -> None:
+    if not 1 <= k <= MAX_K:
+        raise QueryError(f"k must be between 1 and {MAX_K}, got {k}")
 
 
 def build_retriever(

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from concurrent.futures import Future
 
 from fastapi import APIRouter, HTTPException, Request, status
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 
 from banso.web.answers import AnswerLog, UnknownAnswer, record_web_feedback
@@ -27,12 +30,14 @@ from cs.community.web import record_web_question as record_account_question
 from cs.community.web import verified_account
 from retrieval.models import Decision, Hit, SearchResult, Visibility
 from retrieval.queries import PreparedQuery
+from retrieval.query_cache import Vector
 from retrieval.service import QueryBusy, QueryError
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api", tags=["chat"], route_class=StrictJsonRoute)
 
 MAX_ENTRIES = 5
+_Admitted = tuple[PreparedQuery, "Future[Vector]"]
 
 def client_key(request: Request) -> str:
     # request.client is the real visitor only when ProxyHeadersMiddleware trusted the proxy
@@ -74,15 +79,31 @@ def _prepare(services: Services, question: str) -> PreparedQuery:
         raise _question_error("value_error", str(exc)) from None
 
 
-def _search(services: Services, question: PreparedQuery, client: str) -> SearchResult:
+def _busy(busy: QueryBusy) -> HTTPException:
+    return HTTPException(
+        status.HTTP_503_SERVICE_UNAVAILABLE, f"busy; retry in {busy.retry_after} s",
+        headers={"Retry-After": str(busy.retry_after)},
+    )
+
+
+def _admit(request: Request, services: Services, question: str) -> _Admitted:
+    """Check, charge and queue a question (in a worker thread: tokenizing is CPU work)."""
+    prepared = _prepare(services, question)
+    _charge(request, prepared.cost)
     try:
-        return services.retriever.search(question, Visibility.PUBLIC, k=MAX_ENTRIES,
-                                         client=client)
+        return prepared, services.retriever.queries.submit(prepared, client_key(request))
     except QueryBusy as busy:
-        raise HTTPException(
-            status.HTTP_503_SERVICE_UNAVAILABLE, f"busy; retry in {busy.retry_after} s",
-            headers={"Retry-After": str(busy.retry_after)},
-        ) from None
+        raise _busy(busy) from None
+
+
+async def _vector(services: Services, pending: Future[Vector]) -> Vector:
+    # Awaited, not blocked on: a question waiting for the embedder holds no thread, so the
+    # embedder's bounded queue, not the threadpool's size, is what admits questions.
+    pool = services.retriever.queries
+    try:
+        return await asyncio.wait_for(asyncio.wrap_future(pending), pool.limits.timeout)
+    except TimeoutError:
+        raise _busy(pool.gave_up(pending)) from None
 
 
 def _public_hits(result: SearchResult, suggest_threshold: float) -> list[Hit]:
@@ -117,11 +138,17 @@ def _entry(hit: Hit) -> AnswerEntry:
     },
     summary="Answer a question from the public knowledge base",
 )
-def ask(body: AskRequest, request: Request, services: ServicesDep) -> AskResponse:
-    question = _prepare(services, body.question)
-    _charge(request, question.cost)
-    result = _search(services, question, client_key(request))
-    hits = _public_hits(result, services.retriever.scoring.suggest_threshold)
+async def ask(body: AskRequest, request: Request, services: ServicesDep) -> AskResponse:
+    question, pending = await run_in_threadpool(_admit, request, services, body.question)
+    vector = await _vector(services, pending)
+    return await run_in_threadpool(_answer, request, services, body, question, vector)
+
+
+def _answer(request: Request, services: Services, body: AskRequest, question: PreparedQuery,
+            vector: Vector) -> AskResponse:
+    retriever = services.retriever
+    result = retriever.search_vector(question, vector, Visibility.PUBLIC, k=MAX_ENTRIES)
+    hits = _public_hits(result, retriever.scoring.suggest_threshold)
     decision = result.decision if hits else Decision.ABSTAIN
     lang: Lang = body.lang or ("en" if result.lang == "en" else "ja")
     answers: AnswerLog = request.app.state.answer_log
