@@ -35,7 +35,6 @@ from sqlalchemy import make_url
 
 from core import setting_checks as checks
 from core.home import CONFIG_NAME, find_home, no_home_message
-
 from retrieval.embedding_pool import PoolLimits
 from retrieval.queries import DEFAULT_MAX_TOKENS
 
