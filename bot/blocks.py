@@ -103,7 +103,7 @@ def suggestions(
         blocks.append(block)
     blocks.append(_actions([_button(ActionId.ASK_HUMAN, t("bot.ask_human", lang),
                                     AnswerRef(q=question_id))]))
-    titles = " / ".join(clip(c.title, 60) for c in shown)
+    titles = " / ".join(clip(escape(c.title), 60) for c in shown)
     return Message(clip(f"{t(intro, lang)} {titles}", FALLBACK_CHARS), blocks)
 
 
@@ -134,7 +134,8 @@ def escalation(
                 block_id="meta"),
         section(f"*{t('bot.escalation_candidates', lang)}*\n{found}", "candidates"),
     ]
-    text = f"{t('bot.escalation_header', lang)}: {clip(question, FALLBACK_CHARS)}"
+    # The fallback is mrkdwn too (and the notification): the question's mentions must not fire.
+    text = f"{t('bot.escalation_header', lang)}: {clip(escape(question), FALLBACK_CHARS)}"
     return Message(text, blocks)
 
 

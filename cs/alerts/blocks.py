@@ -68,7 +68,8 @@ def _option(text: str, value: str) -> dict[str, Any]:
 
 
 def title(alert: Alert, summary: AlertSummary, lang: Lang) -> str:
-    return f"{t('alerts.kind.' + alert.kind, lang)}: {summary.account_name}"
+    # Account names come from the customer records (ingest, CSV): inert in mrkdwn.
+    return f"{t('alerts.kind.' + alert.kind, lang)}: {escape(summary.account_name)}"
 
 
 def fallback_text(alert: Alert, summary: AlertSummary, lang: Lang) -> str:
@@ -83,7 +84,7 @@ def alert_card(alert: Alert, summary: AlertSummary, lang: Lang = "ja") -> list[B
         {"type": "section", "fields": _fields(summary, lang)},
     ]
     if summary.reasons:
-        blocks.append(section("\n".join(f"• {reason}" for reason in summary.reasons)))
+        blocks.append(section("\n".join(f"• {escape(reason)}" for reason in summary.reasons)))
     blocks.append(context(*_state_lines(alert, lang)))
     if alert.status != AlertStatus.RESOLVED.value:
         blocks.append(_actions(alert, lang))
@@ -224,9 +225,9 @@ def digest(
 
 
 def _digest_line(alert: Alert, summary: AlertSummary, lang: Lang) -> str:
-    reasons = " / ".join(summary.reasons)
+    reasons = escape(" / ".join(summary.reasons))
     kind = t("alerts.kind." + alert.kind, lang)
-    return clip(f"• *{summary.account_name}* — {kind}: {reasons}", 500)
+    return clip(f"• *{escape(summary.account_name)}* — {kind}: {reasons}", 500)
 
 
 def _pack(lines: list[str]) -> list[tuple[str, int]]:

@@ -17,7 +17,7 @@ from slack_sdk.errors import SlackApiError
 from core.i18n import Lang, t
 from core.rules_config import TouchModel
 from core.services import Services
-from core.slack.blocks import Block, clip, context, header, section
+from core.slack.blocks import Block, clip, context, escape, header, section
 from cs.kpis.chart import render_png, trend
 from cs.kpis.curation import CurationReport, build_curation_report
 from cs.kpis.formulas import Period
@@ -121,10 +121,10 @@ def kpi_fields(cur: CsMetrics, prev: CsMetrics, lang: Lang = "ja") -> list[dict[
 
 def attention_line(a: Attention, lang: Lang = "ja") -> str:
     owner = f"<@{a.owner_user_id}>" if a.owner_user_id else t("kpis.unowned", lang)
-    why = t("kpis.list_sep", lang).join(a.risks[:2]) or t("kpis.no_risk", lang)
+    why = escape(t("kpis.list_sep", lang).join(a.risks[:2])) or t("kpis.no_risk", lang)
     band = t(f"kpis.band.{a.health_band}", lang) if a.health_band in BANDS else a.health_band
     touch = t(f"kpis.touch.{a.touch_model}", lang) if a.touch_model in TOUCHES else a.touch_model
-    return (f"• *{a.name}* — {band} ({t('kpis.points', lang, n=a.health_score)}), {touch}, "
+    return (f"• *{escape(a.name)}* — {band} ({t('kpis.points', lang, n=a.health_score)}), {touch}, "
             f"{money(a.mrr, a.currency)} / {t('kpis.owner', lang, owner=owner)}\n    {why}")
 
 
@@ -152,18 +152,21 @@ def cs_digest_text(cur: CsMetrics, lang: Lang = "ja") -> str:
 
 def curation_blocks(report: CurationReport, lang: Lang = "ja") -> list[Block]:
     p = report.period
-    gaps = "\n".join(f"• ×{c.count} {c.representative}" for c in report.unanswered)
+    # Visitors' questions and draft titles: inert in mrkdwn, or `<!here>` in a web question
+    # would notify the whole curator channel.
+    gaps = "\n".join(f"• ×{c.count} {escape(c.representative)}" for c in report.unanswered)
     down = "\n".join(
-        f"• `{f.entry_id}` {report.titles.get(f.entry_id, t('kpis.deleted', lang))} — "
+        f"• `{f.entry_id}` {escape(report.titles.get(f.entry_id, t('kpis.deleted', lang)))} — "
         f"👎{f.not_helpful} 👍{f.helpful}" for f in report.downvoted
     )
     stale = "\n".join(
-        f"• `{s.entry_id}` {s.title} — {s.updated or t('kpis.undated', lang)}" for s in report.stale
+        f"• `{s.entry_id}` {escape(s.title)} — {s.updated or t('kpis.undated', lang)}"
+        for s in report.stale
     )
     more = report.stale_total - len(report.stale)
     if more > 0:
         stale += "\n" + t("kpis.more", lang, n=more)
-    drafts = "\n".join(f"• {d.title or d.name} ({d.name}, {d.modified:%Y-%m-%d})"
+    drafts = "\n".join(f"• {escape(d.title or d.name)} ({escape(d.name)}, {d.modified:%Y-%m-%d})"
                        for d in report.drafts[:10])
     nothing = t("kpis.nothing", lang)
     return [
