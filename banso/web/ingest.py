@@ -8,11 +8,13 @@ in `errors` with its index and the rest are stored: 200. Only a body that is not
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends
+from fastapi import APIRouter, Body, Depends, HTTPException, status
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 
 from banso.web.deps import ServicesDep, SessionDep, require_api_token
@@ -23,6 +25,10 @@ from cs.accounts.schemas import ImportResult
 from jobs.alert_jobs import alert_contact_changes
 
 MAX_ROWS = 50_000
+OUT_OF_RANGE = ("a date or number is out of range (dates 0001-01-02 to 9999-12-30, whole numbers "
+                "below 2**63); nothing was stored")
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/api", tags=["ingest"], dependencies=[Depends(require_api_token)],
                    route_class=StrictJsonRoute)
@@ -58,7 +64,14 @@ class IngestResponse(BaseModel):
 
 def _ingest(kind: str, body: IngestRequest, services: Services, session: Session) -> IngestResponse:
     _, importer = KINDS[kind]
-    result = importer(session, body.rows, services.now(), tz=services.timezone)
+    try:
+        result = importer(session, body.rows, services.now(), tz=services.timezone)
+    except (OverflowError, DataError) as exc:
+        # A date at the edge of the calendar (0001-01-01 less a day) or a number beyond the
+        # database's integers: the whole request is refused and nothing of it is stored.
+        session.rollback()
+        log.info("ingest refused: value out of range", extra={"kind": kind, "rows": len(body.rows)})
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, OUT_OF_RANGE) from exc
     session.commit()
     if result.contact_changes:
         alert_contact_changes(services, result.contact_changes, services.now())
