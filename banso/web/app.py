@@ -56,6 +56,7 @@ def create_app(
     app.state.services = services
     app.add_exception_handler(RequestValidationError, validation_error)
     app.state.ask_limiter = RateLimiter(settings.ask_rate_limit_per_minute, clock=clock)
+    app.state.feedback_limiter = RateLimiter(settings.feedback_rate_limit_per_minute, clock=clock)
 
     app.include_router(page.router)
     app.include_router(ask.router)

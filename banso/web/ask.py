@@ -36,15 +36,24 @@ def client_key(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def rate_limit(request: Request) -> None:
-    limiter: RateLimiter = request.app.state.ask_limiter
+def _limit(request: Request, limiter: RateLimiter, what: str) -> None:
     retry_after = limiter.acquire(client_key(request))
     if retry_after:
         raise HTTPException(
             status.HTTP_429_TOO_MANY_REQUESTS,
-            f"too many questions; retry in {retry_after} s",
+            f"too many {what}; retry in {retry_after} s",
             headers={"Retry-After": str(retry_after)},
         )
+
+
+def rate_limit(request: Request) -> None:
+    _limit(request, request.app.state.ask_limiter, "questions")
+
+
+def feedback_rate_limit(request: Request) -> None:
+    # Its own bucket: votes are cheap, but unlimited ones would let one client flood the
+    # answer log and skew the curators' down-vote report.
+    _limit(request, request.app.state.feedback_limiter, "feedback clicks")
 
 
 def _question_error(kind: str, message: str) -> RequestValidationError:
@@ -114,7 +123,11 @@ def ask(body: AskRequest, services: ServicesDep, session: SessionDep) -> AskResp
 @router.post(
     "/feedback",
     response_model=FeedbackResponse,
-    responses={404: {"model": ErrorBody, "description": "No such answer_id."}},
+    dependencies=[Depends(feedback_rate_limit)],
+    responses={
+        404: {"model": ErrorBody, "description": "No such answer_id."},
+        429: {"model": ErrorBody, "description": "Rate limit; see Retry-After."},
+    },
     summary="Record a helpful / not-helpful click on an answer",
 )
 def feedback(

@@ -34,7 +34,8 @@ OPERATIONS = [
 @pytest.fixture
 def fuzz_schema(make_app: Callable[..., FastAPI]) -> schemathesis.BaseSchema:
     # A high rate limit: otherwise the fuzzer mostly sees 429s and tests nothing behind them.
-    app = make_app(api_token=SecretStr(TOKEN), ask_rate_limit_per_minute=1_000_000)
+    app = make_app(api_token=SecretStr(TOKEN), ask_rate_limit_per_minute=1_000_000,
+                   feedback_rate_limit_per_minute=1_000_000)
     return schemathesis.openapi.from_asgi("/openapi.json", app)
 
 
