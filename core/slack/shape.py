@@ -8,11 +8,14 @@ optional and of the one type Slack sends; everything else passes through untouch
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 Text = str | None
+# Where an ephemeral answer goes; anything else could only make the reply fail (Slack's are
+# https://hooks.slack.com/…).
+Url = Annotated[str, Field(pattern=r"^https?://[^\s]+$")] | None
 
 
 class MalformedPayload(ValueError):
@@ -95,7 +98,7 @@ class _Payload(_Part):
     view: _View | None = None
     event: _Event | None = None
     actions: list[_Action] | None = Field(None, min_length=1)  # bolt reads actions[0]
-    response_url: Text = None
+    response_url: Url = None
     trigger_id: Text = None
 
     @model_validator(mode="before")
