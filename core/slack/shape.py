@@ -16,6 +16,9 @@ Text = str | None
 # Where an ephemeral answer goes; anything else could only make the reply fail (Slack's are
 # https://hooks.slack.com/…).
 Url = Annotated[str, Field(pattern=r"^https?://[^\s]+$")] | None
+# User and channel ids (U…, W…, C…, D…, G…): our messages write them into <@…> and <#…>, so
+# "U1> <!here" must never get that far.
+SlackId = Annotated[str, Field(pattern=r"^[A-Z0-9]*$", max_length=64)] | None
 
 
 class MalformedPayload(ValueError):
@@ -27,7 +30,7 @@ class _Part(BaseModel):
 
 
 class _Id(_Part):
-    id: Text = None
+    id: SlackId = None
 
 
 class _Option(_Part):
@@ -47,9 +50,9 @@ class _Action(_Part):
 class _Event(_Part):
     type: Text = None
     subtype: Text = None
-    user: Text = None
+    user: SlackId = None
     bot_id: Text = None
-    channel: Text = None
+    channel: SlackId = None
     channel_type: Text = None
     text: Text = None
     ts: Text = None
@@ -60,7 +63,7 @@ class _Event(_Part):
 
 
 class _Container(_Part):
-    channel_id: Text = None
+    channel_id: SlackId = None
     message_ts: Text = None
     thread_ts: Text = None
     is_ephemeral: bool | None = None
@@ -100,6 +103,8 @@ class _Payload(_Part):
     actions: list[_Action] | None = Field(None, min_length=1)  # bolt reads actions[0]
     response_url: Url = None
     trigger_id: Text = None
+    user_id: SlackId = None  # slash commands
+    channel_id: SlackId = None
 
     @model_validator(mode="before")
     @classmethod
