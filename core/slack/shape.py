@@ -123,6 +123,11 @@ def check_shape(body: object) -> None:
     try:
         _Payload.model_validate(body)
     except ValidationError as exc:
-        # Field locations only: the values are the sender's and stay out of the log.
-        where = ", ".join(".".join(str(p) for p in e["loc"]) for e in exc.errors()[:3])
+        # Field locations only: the values are the sender's and stay out of the log (and so do
+        # long or undecodable keys: a modal's block ids are the sender's too).
+        where = ", ".join(".".join(_printable(p) for p in e["loc"]) for e in exc.errors()[:3])
         raise MalformedPayload(f"unexpected types at {where}") from None
+
+
+def _printable(part: object) -> str:
+    return str(part)[:40].encode("ascii", "backslashreplace").decode("ascii")

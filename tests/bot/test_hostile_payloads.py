@@ -50,6 +50,8 @@ UNREADABLE: list[tuple[str, bytes, str]] = [
     ("event user with a mention", json.dumps({"type": "event_callback", "event": {
         "type": "message", "user": "U1><!channel", "text": "x", "ts": "1.1"}}).encode(), JSON),
     ("command user_id with a mention", b"command=%2Fask&text=x&user_id=U1%3E%3C%21here", FORM),
+    ("modal block id a lone surrogate", json.dumps({"type": "view_submission", "view": {
+        "type": "modal", "state": {"values": {"\ud800" * 50: "x"}}}}).encode(), JSON),
 ]
 
 
