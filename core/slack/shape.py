@@ -130,4 +130,4 @@ def check_shape(body: object) -> None:
 
 
 def _printable(part: object) -> str:
-    return str(part)[:40].encode("ascii", "backslashreplace").decode("ascii")
+    return str(part)[:24].encode("ascii", "backslashreplace").decode("ascii")
