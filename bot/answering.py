@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot import blocks
-from bot.channels import ChannelPolicy
+from bot.channels import ChannelPolicy, is_dm_channel
 from bot.dedupe import claim_message
 from bot.held import HeldQuestion, HeldQuestions
 from bot.models import Question, Surface
@@ -227,7 +227,7 @@ def answer_command(services: Services, command: dict[str, Any]) -> None:
     """/ask: an ephemeral answer through the response_url, with a "Share in channel" button."""
     text = clean(command.get("text", ""))
     channel = command.get("channel_id")
-    is_dm = str(channel or "").startswith("D") or command.get("channel_name") == "directmessage"
+    is_dm = is_dm_channel(channel) or command.get("channel_name") == "directmessage"
     place = SlackPlace(channel=channel, user=command.get("user_id"))
     ask = Ask(text, Surface.ASK_COMMAND, place, is_dm)
     url = command.get("response_url") or ""

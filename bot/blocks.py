@@ -103,7 +103,7 @@ def suggestions(
         blocks.append(block)
     blocks.append(_actions([_button(ActionId.ASK_HUMAN, t("bot.ask_human", lang),
                                     AnswerRef(q=question_id))]))
-    titles = " / ".join(clip(c.title, 60) for c in shown)
+    titles = " / ".join(clip(escape(c.title), 60) for c in shown)
     return Message(clip(f"{t(intro, lang)} {titles}", FALLBACK_CHARS), blocks)
 
 
@@ -137,7 +137,8 @@ def escalation(
     ]
     if account:  # the asker's account as the CS team sees it (Services.asker_context)
         blocks.insert(3, context(account, block_id="account"))
-    text = f"{t('bot.escalation_header', lang)}: {clip(question, FALLBACK_CHARS)}"
+    # The fallback is mrkdwn too (and the notification): the question's mentions must not fire.
+    text = f"{t('bot.escalation_header', lang)}: {clip(escape(question), FALLBACK_CHARS)}"
     return Message(text, blocks)
 
 

@@ -3,6 +3,7 @@ out). Schema migrations are the shell's: banso.migrate."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -60,6 +61,7 @@ def make_engine(url: str, *, lock_timeout_s: float = LOCK_TIMEOUT_S) -> Engine:
         path = url.split(":///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+            _create_private(Path(path.split("?", 1)[0]))
         engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": lock_timeout_s})
         event.listen(engine, "connect", partial(_sqlite_pragmas, lock_timeout_s))
@@ -67,6 +69,13 @@ def make_engine(url: str, *, lock_timeout_s: float = LOCK_TIMEOUT_S) -> Engine:
     options = f"-c lock_timeout={int(lock_timeout_s * 1000)}"
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10,
                          connect_args={"options": options})
+
+
+def _create_private(path: Path) -> None:
+    """Create the SQLite file readable by its owner only (it holds customers and questions);
+    SQLite gives its -wal and -shm files the database file's permissions."""
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
 
 
 def _sqlite_pragmas(lock_timeout_s: float, dbapi_connection: Any, _record: Any) -> None:

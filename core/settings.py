@@ -125,6 +125,9 @@ class Settings(BaseSettings):
     ask_rate_limit_per_minute: int = Field(
         30, ge=1, description="Requests per minute per client on POST /api/ask."
     )
+    feedback_rate_limit_per_minute: int = Field(
+        60, ge=1, description="Requests per minute per client on POST /api/feedback."
+    )
     ask_max_chars: int = Field(1000, ge=10, description="Longest question /api/ask accepts.")
     ingest_max_body_bytes: int = Field(
         32 * 1024 * 1024, ge=1024,

@@ -72,6 +72,7 @@ def create_app(
     app.state.ask_limiter = RateLimiter(settings.ask_rate_limit_per_minute, clock=clock)
     app.state.answer_log = AnswerLog(services.session_factory)
     app.state.handoff_limiter = RateLimiter(settings.handoff_rate_limit_per_minute, clock=clock)
+    app.state.feedback_limiter = RateLimiter(settings.feedback_rate_limit_per_minute, clock=clock)
 
     app.include_router(page.router)
     app.include_router(ask.router)

@@ -60,6 +60,16 @@ def limit(request: Request, limiter: RateLimiter, what: str, cost: float = 1.0) 
         )
 
 
+def rate_limit(request: Request) -> None:
+    limit(request, request.app.state.ask_limiter, "questions")
+
+
+def feedback_rate_limit(request: Request) -> None:
+    # Its own bucket: votes are cheap, but unlimited ones would let one client flood the
+    # answer log and skew the curators' down-vote report.
+    limit(request, request.app.state.feedback_limiter, "feedback clicks")
+
+
 def _question_error(kind: str, message: str) -> RequestValidationError:
     # Same shape as pydantic's own errors, so clients parse one 422 format.
     return RequestValidationError(
@@ -179,7 +189,11 @@ def _count_for_account(services: Services, token: str | None, answer_id: int) ->
 @router.post(
     "/feedback",
     response_model=FeedbackResponse,
-    responses={404: {"model": ErrorBody, "description": "No such answer_id."}},
+    dependencies=[Depends(feedback_rate_limit)],
+    responses={
+        404: {"model": ErrorBody, "description": "No such answer_id."},
+        429: {"model": ErrorBody, "description": "Rate limit; see Retry-After."},
+    },
     summary="Record a helpful / not-helpful click on an answer",
 )
 def feedback(

@@ -124,7 +124,7 @@ def mount(
         try:
             bolt_request = _readable(request, body)
         except ValueError as exc:  # invalid UTF-8, not JSON / a form, or not Slack's shape
-            log.info("signed slack request not readable: %s", str(exc)[:200],
+            log.info("signed slack request not readable: %s", str(exc)[:120],
                      extra={"bytes": len(body)})
             return JSONResponse({"error": "malformed body"}, status_code=400)
         bolt_response = await run_in_threadpool(bolt_app.dispatch, bolt_request)

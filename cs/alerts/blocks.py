@@ -85,6 +85,7 @@ def _option(text: str, value: str) -> dict[str, Any]:
 
 
 def title(alert: Alert, summary: AlertSummary, lang: Lang) -> str:
+    # Account names come from the customer records (ingest, CSV): inert in mrkdwn.
     return f"{t('alerts.kind.' + alert.kind, lang)}: {escape(summary.account_name)}"
 
 
@@ -380,6 +381,7 @@ def _waiting_in_digest(alert: Alert) -> bool:
 
 
 def _digest_line(alert: Alert, summary: AlertSummary, lang: Lang) -> str:
+    # Reasons are the rules' own sentences (and a friction alert's thread links): not escaped.
     reasons = " / ".join(summary.reasons)
     kind = t("alerts.kind." + alert.kind, lang)
     line = clip(f"• *{escape(summary.account_name)}* — {kind}: {reasons}", 500)

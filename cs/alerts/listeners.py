@@ -93,13 +93,14 @@ def parse_click(body: dict[str, Any], now: datetime, timezone: str) -> ClickRequ
         action = body["actions"][0]
         user_id = str(body["user"]["id"])
         action_id = ActionId(action["action_id"])
+        # An answer button's id is not an alert action either.
+        kind = (ACTION_KINDS | DIGEST_ACTION_KINDS)[action_id]
     except (KeyError, IndexError, TypeError, ValueError):
         raise BadClickError("not an alert action") from None
     channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
         "channel_id")
     click = Click(
-        alert_id=_alert_id(action), user_id=user_id,
-        action=(ACTION_KINDS | DIGEST_ACTION_KINDS)[action_id],
+        alert_id=_alert_id(action), user_id=user_id, action=kind,
         action_ts=str(action.get("action_ts") or body.get("trigger_id") or ""), at=now,
         snooze_until=_snooze_until(action_id, action, now, timezone),
         touch_kind=_touch_kind(action_id, action),

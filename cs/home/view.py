@@ -54,7 +54,7 @@ def _band_text(band: str, accounts: list[Attention], lang: Lang) -> str:
     lines: list[str] = []
     size = len(head)
     for i, a in enumerate(accounts):
-        line = f"• {a.name} — {a.health_score} / {a.mrr:,} {a.currency}"
+        line = f"• {escape(a.name)} — {a.health_score} / {a.mrr:,} {a.currency}"
         more = "\n" + t("home.more_accounts", lang, n=len(accounts) - i)
         if size + len(line) + 1 + len(more) > SECTION_LIMIT:
             lines.append(more.strip())

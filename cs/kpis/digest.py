@@ -119,9 +119,10 @@ def kpi_fields(cur: CsMetrics, prev: CsMetrics, lang: Lang = "ja") -> list[dict[
 
 def attention_line(a: Attention, lang: Lang = "ja") -> str:
     owner = f"<@{a.owner_user_id}>" if a.owner_user_id else t("kpis.unowned", lang)
-    why = t("kpis.list_sep", lang).join(a.risks[:2]) or t("kpis.no_risk", lang)
+    why = escape(t("kpis.list_sep", lang).join(a.risks[:2])) or t("kpis.no_risk", lang)
     band, touch = band_name(a.health_band, lang), touch_name(a.touch_model, lang)
-    return (f"• *{a.name}* — {band} ({t('kpis.points', lang, n=a.health_score)}), {touch}, "
+    return (f"• *{escape(a.name)}* — {band} ({t('kpis.points', lang, n=a.health_score)}), "
+            f"{touch}, "
             f"{money(a.mrr, a.currency)} / {t('kpis.owner', lang, owner=owner)}\n    {why}")
 
 
@@ -158,18 +159,21 @@ def cs_digest_text(cur: CsMetrics, lang: Lang = "ja") -> str:
 
 def curation_blocks(report: CurationReport, lang: Lang = "ja") -> list[Block]:
     p = report.period
-    gaps = "\n".join(f"• ×{c.count} {c.representative}" for c in report.unanswered)
+    # Visitors' questions and draft titles: inert in mrkdwn, or `<!here>` in a web question
+    # would notify the whole curator channel.
+    gaps = "\n".join(f"• ×{c.count} {escape(c.representative)}" for c in report.unanswered)
     down = "\n".join(
-        f"• `{f.entry_id}` {report.titles.get(f.entry_id, t('kpis.deleted', lang))} — "
+        f"• `{f.entry_id}` {escape(report.titles.get(f.entry_id, t('kpis.deleted', lang)))} — "
         f"👎{f.not_helpful} 👍{f.helpful}" for f in report.downvoted
     )
     stale = "\n".join(
-        f"• `{s.entry_id}` {s.title} — {s.updated or t('kpis.undated', lang)}" for s in report.stale
+        f"• `{s.entry_id}` {escape(s.title)} — {s.updated or t('kpis.undated', lang)}"
+        for s in report.stale
     )
     more = report.stale_total - len(report.stale)
     if more > 0:
         stale += "\n" + t("kpis.more", lang, n=more)
-    drafts = "\n".join(f"• {d.title or d.name} ({d.name}, {d.modified:%Y-%m-%d})"
+    drafts = "\n".join(f"• {escape(d.title or d.name)} ({escape(d.name)}, {d.modified:%Y-%m-%d})"
                        for d in report.drafts[:10])
     nothing = t("kpis.nothing", lang)
     return [

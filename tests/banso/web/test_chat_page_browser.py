@@ -297,3 +297,37 @@ def test_screenshots_of_desktop_and_phone(
         context.close()
     assert sorted(p.name for p in artifacts.glob("chat-*.png")) == [
         "chat-390px.png", "chat-desktop.png", "chat-empty-390px.png", "chat-empty-desktop.png"]
+
+
+HOSTILE_LINKS = ["//evil.example/phish", "/\\evil.example/phish", "javascript:alert(1)",
+                 "JaVaScRiPt:alert(2)", "java\tscript:alert(3)", "data:text/html,<b>x</b>",
+                 "vbscript:msgbox(4)"]
+
+
+def test_answer_links_to_other_hosts_or_scripts_never_become_links(page: object) -> None:
+    """Whatever an answer's Markdown or links say, the page links only to this site's paths and
+    to http(s) URLs: a protocol-relative //host and javascript: stay plain text."""
+    import json
+
+    from playwright.sync_api import Page, Route, expect
+
+    assert isinstance(page, Page)
+    body = "\n".join(f"- [link {i}]({url})" for i, url in enumerate(HOSTILE_LINKS))
+    body += "\n- [help](/help/password) and [docs](https://help.example.com/ok)"
+    reply = {"answer_id": 1, "decision": "answer", "lang": "ja", "message": "こちらです。",
+             "entries": [{"id": "x", "title": "リンク", "answer": body, "score": 0.9,
+                          "links": [*HOSTILE_LINKS, "https://help.example.com/source"]}]}
+
+    def answer(route: Route) -> None:
+        route.fulfill(status=200, content_type="application/json", body=json.dumps(reply))
+
+    page.route("**/api/ask", answer)
+    page.locator("#question").fill("リンクを見せて")
+    page.locator("#question").press("Enter")
+
+    card = page.locator(".reply").first
+    expect(card.locator(".answer li")).to_have_count(len(HOSTILE_LINKS) + 1)
+    hrefs = [a.get_attribute("href") for a in card.locator("a").all()]
+    assert hrefs == ["/help/password", "https://help.example.com/ok",
+                     "https://help.example.com/source"]
+    expect(card.locator(".answer")).to_contain_text("link 0")  # kept as text, not a link

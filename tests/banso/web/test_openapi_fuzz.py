@@ -38,7 +38,8 @@ NOT_FUZZED = {"POST /slack/events"}
 def fuzz_schema(make_app: Callable[..., FastAPI]) -> schemathesis.BaseSchema:
     # A high rate limit: otherwise the fuzzer mostly sees 429s and tests nothing behind them.
     app = make_app(api_token=SecretStr(TOKEN), ask_rate_limit_per_minute=1_000_000,
-                   handoff_rate_limit_per_minute=1_000_000)
+                   handoff_rate_limit_per_minute=1_000_000,
+                   feedback_rate_limit_per_minute=1_000_000)
     return schemathesis.openapi.from_asgi("/openapi.json", app)
 
 
