@@ -70,6 +70,7 @@ EXAMPLES: dict[str, str] = {
     "community_link_refresh_days": "7",
     "chat_account_secret": "a-long-random-string",
     "community_lookups_per_run": "40",
+    "feedback_rate_limit_per_minute": "60",
 }
 
 CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]+$")

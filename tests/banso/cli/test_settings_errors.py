@@ -70,6 +70,7 @@ BAD: dict[str, str] = {
     "community_link_refresh_days": "0",
     "chat_account_secret": "two words",
     "community_lookups_per_run": "some",
+    "feedback_rate_limit_per_minute": "0",
 }
 SECRETS = {"api_token", "slack_bot_token", "slack_signing_secret", "slack_app_token",
            "chat_account_secret"}
