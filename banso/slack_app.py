@@ -38,6 +38,10 @@ def build_bolt_app(services: Services, *, listener_executor: Executor | None = N
         logger=logging.getLogger("banso.bolt"),
         listener_executor=listener_executor,
     )
+    # Bolt's verifier logs the whole body of a badly signed request at INFO (one unsigned 200 MB
+    # POST was one 200 MB log line). /slack/events verifies before bolt does, so this only
+    # matters if they ever disagree; bolt names its loggers after the class.
+    logging.getLogger("slack_bolt.RequestVerification").setLevel(logging.WARNING)
     app.middleware(ignore_other_bots)
     bot_handlers.register_all(app, services)
     homes = home_listeners.HomeTab(services)

@@ -119,7 +119,7 @@ def main() -> None:
     print(f"index: {len(entries)} entries in {time.monotonic() - started:.1f} s")
     services = build_services(settings, retriever=retriever)
     web = FastAPI()
-    mount(web, build_bolt_app(services))
+    mount(web, build_bolt_app(services), settings.slack_signing_secret)
     server, url = serve(web)
     replies: dict[str, float] = {}
     texts = questions(entries, args.questions)

@@ -162,6 +162,9 @@ def answer_command(services: Services, command: dict[str, Any]) -> None:
     place = SlackPlace(channel=channel, user=command.get("user_id"))
     ask = Ask(text, Surface.ASK_COMMAND, place, is_dm)
     url = command.get("response_url") or ""
+    if not url:  # Slack always sends one; without it there is nowhere to answer
+        log.info("/ask without a response_url ignored", extra={"channel": channel})
+        return
     try:
         question, result = search_and_record(services, ask)
         slack.respond(url, render(question, result, ephemeral=True))

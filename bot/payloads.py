@@ -19,7 +19,8 @@ class AnswerRef(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    q: Annotated[int, Field(ge=1)]  # bot_questions.id
+    # bot_questions.id, a 32-bit INTEGER: a larger (forged) id is refused, not a database error
+    q: Annotated[int, Field(ge=1, le=2**31 - 1)]
     e: Annotated[str | None, Field(max_length=200)] = None  # knowledge entry id
 
     def encode(self) -> str:

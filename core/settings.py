@@ -80,6 +80,11 @@ class Settings(BaseSettings):
         30, ge=1, description="Requests per minute per client on POST /api/ask."
     )
     ask_max_chars: int = Field(1000, ge=10, description="Longest question /api/ask accepts.")
+    ingest_max_body_bytes: int = Field(
+        32 * 1024 * 1024, ge=1024,
+        description="Largest request body of the ingest API (/api/accounts, /api/contacts, "
+        "/api/usage); larger is refused with 413 before it is read.",
+    )
     trusted_proxies: CsvList = Field(
         default_factory=list,
         description="Proxy addresses or CIDR networks whose X-Forwarded-For is believed (rate "

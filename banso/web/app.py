@@ -9,16 +9,24 @@ from contextlib import asynccontextmanager
 
 import anyio
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from starlette.datastructures import Headers
+from starlette.responses import JSONResponse, Response
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from banso import __version__
 from banso.runtime import Runtime, build_runtime, seed_demo_if_empty
 from banso.web import ask, cs_metrics, health, ingest, page, slack_events
-from banso.web.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from banso.web.deps import api_token_refusal, bearer_token
+from banso.web.middleware import BodyLimitMiddleware, BodyRule, Gate, RequestContextMiddleware
 from banso.web.ratelimit import RateLimiter
+from banso.web.validation import validation_error
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
+
+# Paths not named in `_body_rules` (the pages, probes, CS metrics) take no real body.
+DEFAULT_MAX_BODY = 64 * 1024
 
 
 def create_app(
@@ -46,6 +54,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.services = services
+    app.add_exception_handler(RequestValidationError, validation_error)
     app.state.ask_limiter = RateLimiter(settings.ask_rate_limit_per_minute, clock=clock)
 
     app.include_router(page.router)
@@ -55,17 +64,40 @@ def create_app(
     app.include_router(cs_metrics.router)
 
     if runtime.bolt_app is not None:
-        slack_events.mount(app, runtime.bolt_app)
-    app.add_middleware(BodyLimitMiddleware, limits=_body_limits(settings))
+        slack_events.mount(app, runtime.bolt_app, settings.slack_signing_secret)
+    rules = _body_rules(settings, slack=runtime.bolt_app is not None)
+    app.add_middleware(BodyLimitMiddleware, rules=rules, default=DEFAULT_MAX_BODY)
     app.add_middleware(RequestContextMiddleware)
     if settings.trusted_proxies:
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     return app
 
 
-def _body_limits(settings: Settings) -> dict[str, int]:
-    # A question of ask_max_chars characters is at most 4 bytes each in UTF-8, 6 JSON-escaped.
-    return {"/api/ask": settings.ask_max_chars * 6 + 1024, "/api/feedback": 1024}
+def _body_rules(settings: Settings, *, slack: bool) -> dict[str, BodyRule]:
+    """Every path's largest body; the ingest token and Slack's signature headers are checked
+    before any of it is read."""
+    ingest_rule = BodyRule(settings.ingest_max_body_bytes, _token_gate(settings))
+    rules = {
+        # The question's limit counts characters of the decoded text; the body may carry each
+        # as a 12-byte JSON escape (an emoji is \ud83d\ude00), so 1,000 escaped emoji fit.
+        "/api/ask": BodyRule(settings.ask_max_chars * 12 + 1024),
+        "/api/feedback": BodyRule(1024),
+        **{path: ingest_rule for path in ingest.PATHS},
+    }
+    if slack:
+        rules[slack_events.EVENTS_PATH] = BodyRule(slack_events.MAX_BODY_BYTES,
+                                                   slack_events.signature_gate())
+    return rules
+
+
+def _token_gate(settings: Settings) -> Gate:
+    def gate(headers: Headers) -> Response | None:
+        refusal = api_token_refusal(settings, bearer_token(headers.get("authorization")))
+        if refusal is None:
+            return None
+        return JSONResponse({"detail": refusal.detail}, refusal.status_code, refusal.headers)
+
+    return gate
 
 
 def build_app(settings: Settings, *, demo: bool = False) -> FastAPI:

@@ -19,13 +19,14 @@ from banso.web.schemas import (
     FeedbackResponse,
     Lang,
 )
+from banso.web.validation import StrictJsonRoute
 from core.i18n import t
 from core.services import Services
 from retrieval.models import Decision, Hit, SearchResult, Visibility
 from retrieval.service import QueryError
 
 log = logging.getLogger(__name__)
-router = APIRouter(prefix="/api", tags=["chat"])
+router = APIRouter(prefix="/api", tags=["chat"], route_class=StrictJsonRoute)
 
 MAX_ENTRIES = 5
 

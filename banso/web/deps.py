@@ -8,9 +8,11 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security.utils import get_authorization_scheme_param
 from sqlalchemy.orm import Session
 
 from core.services import Services
+from core.settings import Settings
 
 _bearer = HTTPBearer(auto_error=False)
 
@@ -33,16 +35,29 @@ def require_api_token(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> None:
     """Ingest endpoints need `Authorization: Bearer <BANSO_API_TOKEN>`; unset token = closed."""
-    token = services.settings.api_token
+    refusal = api_token_refusal(services.settings, credentials.credentials if credentials else "")
+    if refusal is not None:
+        raise refusal
+
+
+def api_token_refusal(settings: Settings, given: str) -> HTTPException | None:
+    """Why a caller presenting bearer token `given` may not use the ingest API, or None."""
+    token = settings.api_token
     expected = token.get_secret_value() if token else None
     if expected is None:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "ingest API disabled: set BANSO_API_TOKEN")
-    given = credentials.credentials if credentials else ""
+        return HTTPException(status.HTTP_403_FORBIDDEN, "ingest API disabled: set BANSO_API_TOKEN")
     if not secrets.compare_digest(given.encode(), expected.encode()):
-        raise HTTPException(
+        return HTTPException(
             status.HTTP_401_UNAUTHORIZED, "missing or wrong bearer token",
             headers={"WWW-Authenticate": "Bearer"},
         )
+    return None
+
+
+def bearer_token(authorization: str | None) -> str:
+    """The credentials of an `Authorization: Bearer …` header ("" for any other header)."""
+    scheme, credentials = get_authorization_scheme_param(authorization)
+    return credentials if scheme.lower() == "bearer" else ""
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

@@ -6,9 +6,12 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from starlette.responses import JSONResponse
+from starlette.datastructures import Headers
+from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.logs import request_id_var
@@ -84,26 +87,46 @@ class RequestContextMiddleware:
             request_id_var.reset(token)
 
 
+# Checked on the headers alone, before a byte of the body is read: a response refuses the request.
+Gate = Callable[[Headers], Response | None]
+
+
+@dataclass(frozen=True)
+class BodyRule:
+    """The largest body a path accepts, and what its headers must show before it is read."""
+
+    limit: int
+    gate: Gate | None = None
+
+
 class BodyLimitMiddleware:
     """Refuses request bodies above a per-path limit with 413, before any of it is parsed.
 
-    FastAPI reads a whole body into memory before validation runs, so a question's length
-    limit alone would not stop a 1 GB upload. The limited paths take small bodies, so they are
-    read here (counting bytes, chunked uploads too) and replayed to the app.
+    FastAPI reads and parses a whole body before any dependency runs, so neither a question's
+    length limit nor the ingest token check would stop a 1 GB upload. Every path has a limit
+    (`default` unless `rules` names it); the body is read here, counting bytes (chunked uploads
+    too), and replayed to the app. A path's gate (the ingest token, Slack's signature headers)
+    runs first, so an anonymous caller is refused without the server reading its body at all.
     """
 
-    def __init__(self, app: ASGIApp, limits: dict[str, int]) -> None:
+    def __init__(self, app: ASGIApp, rules: dict[str, BodyRule], default: int) -> None:
         self.app = app
-        self.limits = limits
+        self.rules = rules
+        self.default = BodyRule(default)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        limit = self.limits.get(scope.get("path", "")) if scope["type"] == "http" else None
-        if limit is None:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope.get("headers", [])).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
-            await _too_large(limit)(scope, receive, send)
+        rule = self.rules.get(scope.get("path", ""), self.default)
+        headers = Headers(scope=scope)
+        refusal = rule.gate(headers) if rule.gate else None
+        if refusal is not None:
+            await refusal(scope, receive, send)
+            return
+        declared = headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > rule.limit:
+            await _too_large(rule.limit)(scope, receive, send)
             return
         messages: list[Message] = []
         size = 0
@@ -111,8 +134,8 @@ class BodyLimitMiddleware:
             message = await receive()
             messages.append(message)
             size += len(message.get("body", b""))
-            if size > limit:
-                await _too_large(limit)(scope, receive, send)
+            if size > rule.limit:
+                await _too_large(rule.limit)(scope, receive, send)
                 return
             if message["type"] != "http.request" or not message.get("more_body", False):
                 break

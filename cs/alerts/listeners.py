@@ -107,7 +107,7 @@ def _alert_id(action: dict[str, Any]) -> int:
         prefix, _, alert_id = str(action.get("block_id", "")).partition(":")
         if prefix != "alert":
             raise ValueError(prefix)
-        return int(alert_id)
+        return AlertRef(alert_id=int(alert_id)).alert_id
     except (ValidationError, ValueError):
         raise BadClickError("the button does not name an alert") from None
 

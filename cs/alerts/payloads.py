@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from typing import Annotated
+
+from pydantic import BaseModel, Field
 
 
 class AlertRef(BaseModel):
     """The typed payload every alert button carries (and the actions block_id names)."""
 
-    alert_id: int
+    # alerts.id, a 32-bit INTEGER: a larger (forged) id is refused, not a database error
+    alert_id: Annotated[int, Field(ge=1, le=2**31 - 1)]
 
 
 class SnoozeViewRef(AlertRef):

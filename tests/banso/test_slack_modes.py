@@ -43,7 +43,7 @@ def test_socket_mode_events_are_answered_without_a_signing_secret(
     response = app.dispatch(BoltRequest(body=body, mode="socket_mode"))
     assert response.status == 200
     web = FastAPI()
-    mount(web, app)
+    mount(web, app, settings.slack_signing_secret)
     over_http = TestClient(web).post("/slack/events", content=body, headers={
         "Content-Type": "application/json", **sign("", body)})
     executor.drain()

@@ -207,7 +207,7 @@ def make_harness(settings: Settings, session_factory: sessionmaker[Session], stu
     services = services_for(settings, session_factory.kw["bind"], slack=slack_client(settings),
                             retriever=retriever, now=clock)
     web = FastAPI()
-    mount(web, build_bolt_app(services, listener_executor=executor))
+    mount(web, build_bolt_app(services, listener_executor=executor), settings.slack_signing_secret)
     return Harness(TestClient(web), stub, settings, session_factory, clock, executor)
 
 

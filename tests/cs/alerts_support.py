@@ -225,7 +225,8 @@ def slack_app(alert_settings: Settings, engine: Any, session_factory: sessionmak
     # One listener thread: clicks are handled in order and `settle()` can wait for them.
     listeners = ThreadPoolExecutor(max_workers=1)
     web = FastAPI()
-    mount(web, build_bolt_app(services, listener_executor=listeners))
+    mount(web, build_bolt_app(services, listener_executor=listeners),
+          settings.slack_signing_secret)
     with TestClient(web) as http:
         yield SlackApp(http=http, services=services, listeners=listeners, stub=stub)
     listeners.shutdown(wait=True)  # before the database is emptied under a running listener

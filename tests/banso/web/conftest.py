@@ -9,12 +9,14 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 from sqlalchemy import Engine
 
 from banso.knowledge import load_retriever
-from banso.runtime import Runtime
+from banso.runtime import Runtime, build_runtime
 from banso.web.app import create_app
 from core.settings import Settings
+from core.slack.client import slack_client
 from retrieval.service import Retriever
 from tests.services import services_for
 
@@ -119,3 +121,24 @@ def make_app(
 def client(make_app: Callable[..., FastAPI]) -> Iterator[TestClient]:
     with TestClient(make_app()) as test_client:
         yield test_client
+
+
+SLACK_SECRET = "web-tests-signing-secret"
+
+
+@pytest.fixture
+def make_slack_app(
+    web_settings: Settings, engine: Engine, retriever: Retriever, clock: FakeClock
+) -> Callable[..., FastAPI]:
+    """The app as `banso serve` builds it in Slack HTTP mode (POST /slack/events mounted)."""
+
+    def make(**overrides: Any) -> FastAPI:
+        settings = web_settings.model_copy(update={
+            "slack_bot_token": SecretStr("xoxb-test"),
+            "slack_signing_secret": SecretStr(SLACK_SECRET), **overrides,
+        })
+        services = services_for(settings, engine, slack=slack_client(settings),
+                                retriever=retriever)
+        return create_app(build_runtime(settings, services=services), clock=clock)
+
+    return make

@@ -1,0 +1,120 @@
+"""The shape every Slack request body must have before bolt or a listener reads it.
+
+Bolt's request builder and our listeners index into payloads without type checks
+(`body["user"]["id"]`, `event.get("text", "")`); a signed body with a string where an object
+belongs was a 500 and a traceback. Only the fields something reads are described, each
+optional and of the one type Slack sends; everything else passes through untouched.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+Text = str | None
+
+
+class MalformedPayload(ValueError):
+    """A Slack request body that is not the shape Slack sends (the web route answers 400)."""
+
+
+class _Part(BaseModel):
+    model_config = ConfigDict(extra="allow", strict=True)
+
+
+class _Id(_Part):
+    id: Text = None
+
+
+class _Option(_Part):
+    value: Text = None
+
+
+class _Action(_Part):
+    type: Text = None
+    action_id: Text = None
+    block_id: Text = None
+    value: Text = None
+    action_ts: Text = None
+    selected_date: Text = None
+    selected_option: _Option | None = None
+
+
+class _Event(_Part):
+    type: Text = None
+    subtype: Text = None
+    user: Text = None
+    bot_id: Text = None
+    channel: Text = None
+    channel_type: Text = None
+    text: Text = None
+    ts: Text = None
+    thread_ts: Text = None
+    tab: Text = None
+    message: _Part | None = None  # message_changed and friends
+    previous_message: _Part | None = None
+
+
+class _Container(_Part):
+    channel_id: Text = None
+    message_ts: Text = None
+    thread_ts: Text = None
+    is_ephemeral: bool | None = None
+
+
+class _Message(_Part):
+    type: Text = None
+    text: Text = None
+    ts: Text = None
+    thread_ts: Text = None
+
+
+class _State(_Part):
+    # block_id -> action_id -> the input's value object
+    values: dict[str, dict[str, dict[str, Any]]] | None = None
+
+
+class _View(_Part):
+    id: Text = None
+    type: str  # bolt reads view["type"] of every view_submission
+    callback_id: Text = None
+    private_metadata: Text = None
+    state: _State | None = None
+
+
+class _Payload(_Part):
+    type: Text = None
+    team: _Part | str | None = None
+    enterprise: _Part | str | None = None
+    authorizations: list[_Part] | None = None
+    user: _Id | None = None
+    channel: _Id | None = None
+    container: _Container | None = None
+    message: _Message | None = None
+    view: _View | None = None
+    event: _Event | None = None
+    actions: list[_Action] | None = Field(None, min_length=1)  # bolt reads actions[0]
+    response_url: Text = None
+    trigger_id: Text = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_null_parts(cls, data: Any) -> Any:
+        # Bolt reads body.get("event", {}).get(...): a key that is present must be an object.
+        for key in ("event", "view", "actions"):
+            if isinstance(data, dict) and key in data and data[key] is None:
+                raise ValueError(f"{key} is null")
+        return data
+
+
+def check_shape(body: object) -> None:
+    """Raise MalformedPayload unless `body` (a parsed request body) is shaped as Slack's are."""
+    if not isinstance(body, dict):
+        raise MalformedPayload(f"a Slack body is an object, not {type(body).__name__}")
+    try:
+        _Payload.model_validate(body)
+    except ValidationError as exc:
+        # Field locations only: the values are the sender's and stay out of the log.
+        where = ", ".join(".".join(str(p) for p in e["loc"]) for e in exc.errors()[:3])
+        raise MalformedPayload(f"unexpected types at {where}") from None
