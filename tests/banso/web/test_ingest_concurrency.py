@@ -8,9 +8,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
-import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -27,6 +26,7 @@ from tests.services import services_for
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 AUTH = {"Authorization": "Bearer s3cret-token"}
+Answer = TypeVar("Answer")
 
 
 def app_over(settings: Settings, engine: Engine) -> FastAPI:
@@ -38,12 +38,12 @@ def app_over(settings: Settings, engine: Engine) -> FastAPI:
     return app
 
 
-def at_once(*calls: Callable[[], httpx.Response]) -> list[httpx.Response]:
-    """Run the calls in threads released together; their responses in call order."""
+def at_once(*calls: Callable[[], Answer]) -> list[Answer]:
+    """Run the calls in threads released together; their answers in call order."""
     barrier = threading.Barrier(len(calls))
     answers: list[Any] = [None] * len(calls)
 
-    def run(position: int, call: Callable[[], httpx.Response]) -> None:
+    def run(position: int, call: Callable[[], Answer]) -> None:
         barrier.wait()
         answers[position] = call()
 
