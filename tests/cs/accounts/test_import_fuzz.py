@@ -127,8 +127,10 @@ def test_json_rows_fuzzed_into_the_database_never_raise_and_store_only_bounded_v
         assert_within_bounds(row)
 
 
-csv_cells = st.one_of(edge_texts, st.text(alphabet=st.characters(codec="cp932",
-                                                         exclude_characters="¢£¬‖−〜"), max_size=12),
+# CP932 characters that survive a round trip (a few map to other code points on the way back).
+cp932_text = st.text(alphabet=st.characters(codec="cp932", exclude_characters="¢£¬‖−〜"),
+                     max_size=12)
+csv_cells = st.one_of(edge_texts, cp932_text,
                       st.sampled_from(["\"a,b\"", "\"unterminated", "a\"b", "\r", "\n"]))
 
 
