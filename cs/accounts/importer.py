@@ -1,7 +1,11 @@
 """Idempotent upserts of accounts, contacts and usage: rows in, ImportResult out.
 
-The CLI (CSV) and the ingest API (JSON) both call these; a bad row becomes a RowError and the
-good rows still go in. Callers commit. Every change of an account's live MRR appends an
+The CLI (CSV) and the ingest API (JSON) both call these through cs.accounts.batch, which runs
+one import as one write transaction and commits it. A bad row (out of bounds, a duplicate key
+in the file, an unknown account) becomes a RowError and the good rows still go in; a lock or
+connection error is no row's fault and aborts the whole import. Rows are written in key order
+with INSERT ... ON CONFLICT, so concurrent imports of the same keys queue instead of
+deadlocking or refusing each other's rows. Every change of an account's live MRR appends an
 MrrChange, so the KPI formulas can replay churn, contraction and expansion from the log alone.
 """
 
@@ -114,19 +118,7 @@ def import_accounts(
 ) -> ImportResult:
     result = ImportResult("accounts")
     today = now.astimezone(tz).date()
-    first: dict[str, int] = {}  # account id -> index of its first row in this file
-    good: list[tuple[int, AccountRow]] = []
-    for index, raw in enumerate(rows):
-        row = parse_row(AccountRow, raw)
-        reason = row if isinstance(row, str) else row.check_dates()
-        if reason is None and isinstance(row, AccountRow) and row.id in first:
-            reason = f"id: duplicate of row {_ref(lines, first[row.id])} (one row per account)"
-        if reason is not None:
-            result.errors.append(RowError(index, _line(lines, index), str(reason)))
-            continue
-        assert isinstance(row, AccountRow)
-        first[row.id] = index
-        good.append((index, row))
+    good = _valid_accounts(rows, lines, result)
     for chunk in _chunks(in_key_order(good, lambda row: row.id)):
         for (index, _), outcome in zip(chunk, _upsert_chunk(session, chunk, now, today),
                                        strict=True):
@@ -136,6 +128,25 @@ def import_accounts(
                 result.errors.append(RowError(index, _line(lines, index), outcome))
     result.errors.sort(key=lambda error: error.index)
     return result
+
+
+def _valid_accounts(
+    rows: Sequence[Mapping[str, Any]], lines: Sequence[int] | None, result: ImportResult
+) -> list[tuple[int, AccountRow]]:
+    """Parsed rows with consistent dates, without a second row for the same account."""
+    good: list[tuple[int, AccountRow]] = []
+    first: dict[str, int] = {}  # account id -> index of its first row in this file
+    for index, raw in enumerate(rows):
+        row = parse_row(AccountRow, raw)
+        reason = row if isinstance(row, str) else row.check_dates()
+        if reason is None and not isinstance(row, str) and row.id in first:
+            reason = f"id: duplicate of row {_ref(lines, first[row.id])} (one row per account)"
+        if reason is not None or isinstance(row, str):
+            result.errors.append(RowError(index, _line(lines, index), str(reason)))
+            continue
+        first[row.id] = index
+        good.append((index, row))
+    return good
 
 
 def _upsert_chunk(
@@ -315,10 +326,9 @@ def _valid_contacts(
             elif row.is_primary and row.account_id in primary_row:
                 reason = (f"is_primary: account {row.account_id} already has its primary "
                           f"contact in row {_ref(lines, primary_row[row.account_id])}")
-        if reason is not None:
-            result.errors.append(RowError(index, _line(lines, index), reason))
+        if reason is not None or isinstance(row, str):
+            result.errors.append(RowError(index, _line(lines, index), str(reason)))
             continue
-        assert isinstance(row, ContactRow)
         first[(row.account_id, row.email)] = index
         if row.is_primary:
             primary_row[row.account_id] = index
