@@ -1,7 +1,11 @@
 """Idempotent upserts of accounts, contacts and usage: rows in, ImportResult out.
 
-The CLI (CSV) and the ingest API (JSON) both call these; a bad row becomes a RowError and the
-good rows still go in. Callers commit. Every change of an account's live MRR appends an
+The CLI (CSV) and the ingest API (JSON) both call these through cs.accounts.batch, which runs
+one import as one write transaction and commits it. A bad row (out of bounds, a duplicate key
+in the file, an unknown account) becomes a RowError and the good rows still go in; a lock or
+connection error is no row's fault and aborts the whole import. Rows are written in key order
+with INSERT ... ON CONFLICT, so concurrent imports of the same keys queue instead of
+deadlocking or refusing each other's rows. Every change of an account's live MRR appends an
 MrrChange dated by the row (`effective_date`, `churn_date`) or the import day, each churn with
 its reason, so the KPI formulas can replay churn, contraction and expansion from the log alone;
 a re-imported churn with another date or reason corrects the latest churn in place.
@@ -387,10 +391,9 @@ def _valid_contacts(
             elif row.is_primary and row.account_id in primary_row:
                 reason = (f"is_primary: account {row.account_id} already has its primary "
                           f"contact in row {_ref(lines, primary_row[row.account_id])}")
-        if reason is not None:
-            result.errors.append(RowError(index, _line(lines, index), reason))
+        if reason is not None or isinstance(row, str):
+            result.errors.append(RowError(index, _line(lines, index), str(reason)))
             continue
-        assert isinstance(row, ContactRow)
         first[(row.account_id, row.email)] = index
         if row.is_primary:
             primary_row[row.account_id] = index

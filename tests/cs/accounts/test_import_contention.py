@@ -13,15 +13,18 @@ from pathlib import Path
 
 import pytest
 import typer
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
+from cs.accounts.batch import import_batch
 from cs.accounts.models import Account, MrrChange
+from cs.accounts.schemas import ImportResult
 from jobs.lease import LeaderLease
 from tests.cs.accounts.test_import_csv import cli, problems
 
 __all__ = ["cli"]
+NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 
 
 @contextmanager
@@ -98,3 +101,51 @@ def test_a_lock_held_past_the_timeout_refuses_the_whole_import_in_one_line(
         assert session.scalar(select(func.count()).select_from(Account)) == 0
     again = CliRunner().invoke(cli, ["import", "accounts", str(path)])
     assert "accounts: 2 inserted" in again.stdout
+
+
+def test_a_deadlock_is_retried_and_the_import_goes_in_whole(
+    engine: Engine, session_factory: sessionmaker[Session],
+) -> None:
+    """PostgreSQL only (SQLite has one write lock, so no deadlock): another transaction locks
+    account B, the import locks A and waits for B, the other then asks for A. PostgreSQL aborts
+    the import's transaction (its deadlock check runs once the cycle exists); it is run again
+    from scratch and goes in whole, its MRR changes logged once."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("deadlocks need row locks (PostgreSQL)")
+    rows = [{"id": key, "name": "Acme", "mrr": 100, "contract_start": "2025-01-01"}
+            for key in ("A", "B")]
+    import_batch(session_factory, "accounts", rows, NOW)
+    before = _deadlocks(engine)
+    results: list[ImportResult] = []
+    with engine.connect() as other:
+        other.execute(text("SELECT id FROM accounts WHERE id = 'B' FOR UPDATE"))
+        raised = [{**row, "mrr": 200} for row in rows]
+        thread = threading.Thread(target=lambda: results.append(
+            import_batch(session_factory, "accounts", raised, NOW)))
+        thread.start()
+        _wait_for_a_lock_wait(engine)
+        other.execute(text("SELECT id FROM accounts WHERE id = 'A' FOR UPDATE"))
+        other.commit()
+        thread.join(60)
+    assert _deadlocks(engine) == before + 1  # there was one, and the import lost it
+    assert (results[0].updated, results[0].rejected) == (2, 0)
+    with session_factory() as session:
+        assert sorted(session.scalars(select(Account.mrr))) == [200, 200]
+        reasons = sorted(session.scalars(select(MrrChange.reason)))
+    assert reasons == ["expansion", "expansion", "new", "new"]
+
+
+def _deadlocks(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.scalar(text(
+            "SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()")) or 0)
+
+
+def _wait_for_a_lock_wait(engine: Engine) -> None:
+    with engine.connect() as conn:
+        for _ in range(500):
+            if conn.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                                "current_database() AND wait_event_type = 'Lock'")):
+                return
+            threading.Event().wait(0.02)
+    raise AssertionError("the import never waited for the lock")
