@@ -20,6 +20,14 @@ ATTRIBUTES = {"a": {"href", "title"}, "th": {"style"}, "td": {"style"}, "ol": {"
 SCHEMES = {"http", "https", "mailto"}
 
 
+def _same_site_or_absolute(element: str, attribute: str, value: str) -> str | None:
+    """nh3 keeps relative URLs, but a browser reads `//host` and `/\\host` as another host:
+    such a link loses its href (its text stays)."""
+    if element == "a" and attribute == "href" and value.startswith(("//", "/\\", "/%5C", "/%5c")):
+        return None
+    return value
+
+
 @cache
 def _renderer() -> MarkdownIt:
     return MarkdownIt("commonmark", {"html": False, "linkify": False}).enable(
@@ -34,5 +42,5 @@ def to_html(markdown: str) -> str:
         html, tags=TAGS, attributes=ATTRIBUTES, url_schemes=SCHEMES,
         link_rel="noopener noreferrer nofollow", set_tag_attribute_values={
             "a": {"target": "_blank"}},
-        filter_style_properties={"text-align"},
+        filter_style_properties={"text-align"}, attribute_filter=_same_site_or_absolute,
     )

@@ -311,11 +311,14 @@ def test_answer_links_to_other_hosts_or_scripts_never_become_links(page: object)
 
     from playwright.sync_api import Page, Route, expect
 
+    from banso.web.markdown import to_html
+
     assert isinstance(page, Page)
     body = "\n".join(f"- [link {i}]({url})" for i, url in enumerate(HOSTILE_LINKS))
     body += "\n- [help](/help/password) and [docs](https://help.example.com/ok)"
     reply = {"answer_id": 1, "decision": "answer", "lang": "ja", "message": "こちらです。",
-             "entries": [{"id": "x", "title": "リンク", "answer": body, "score": 0.9,
+             "entries": [{"id": "x", "title": "リンク", "answer": body,
+                          "answer_html": to_html(body), "score": 0.9,
                           "links": [*HOSTILE_LINKS, "https://help.example.com/source"]}]}
 
     def answer(route: Route) -> None:
@@ -327,7 +330,7 @@ def test_answer_links_to_other_hosts_or_scripts_never_become_links(page: object)
 
     card = page.locator(".reply").first
     expect(card.locator(".answer li")).to_have_count(len(HOSTILE_LINKS) + 1)
-    hrefs = [a.get_attribute("href") for a in card.locator("a").all()]
+    hrefs = [a.get_attribute("href") for a in card.locator("a[href]").all()]
     assert hrefs == ["/help/password", "https://help.example.com/ok",
                      "https://help.example.com/source"]
     expect(card.locator(".answer")).to_contain_text("link 0")  # kept as text, not a link

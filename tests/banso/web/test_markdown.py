@@ -3,6 +3,7 @@ event handlers and javascript:/data: links never do."""
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 
 from fastapi.testclient import TestClient
@@ -56,3 +57,10 @@ def test_ask_returns_the_rendered_answer_next_to_the_markdown(client: TestClient
     assert "<strong>「パスワードをお忘れの方」</strong>" in entry["answer_html"]
     assert entry["answer_html"].count("<li>") == 2
     assert "&lt;b&gt;HTML&lt;/b&gt;" in entry["answer_html"]
+
+
+def test_links_to_other_hosts_lose_their_href_and_keep_their_text() -> None:
+    html = to_html("[a](//evil.example/x) [b](/\\evil.example/y) [c](/help) [d](https://ok.example/)")
+    hrefs = re.findall(r'href="([^"]*)"', html)
+    assert hrefs == ["/help", "https://ok.example/"]
+    assert ">a</a>" in html and ">b</a>" in html  # the text stays, not as a link
