@@ -15,9 +15,12 @@ RUN python -m venv /opt/banso \
 
 WORKDIR /src
 COPY pyproject.toml README.md ./
+# Every room of the layout (tests/test_dockerfile.py keeps this list and pyproject's in step).
 COPY banso ./banso
-COPY bot ./bot
 COPY jobs ./jobs
+COPY cs ./cs
+COPY bot ./bot
+COPY core ./core
 COPY retrieval ./retrieval
 RUN pip install .
 
