@@ -204,10 +204,19 @@ def _alert_lines(m: CsMetrics, lang: Lang) -> list[str]:
         all_.median_minutes, all_.p90_minutes, all_.acknowledged, all_.alerts))]
     lines += [_row(owner, times(x.median_minutes, x.p90_minutes, x.acknowledged, x.alerts), 4)
               for owner, x in a.ack_by_owner.items()]
-    lines += [_row(kind, t("report.use_detail", lang, acted=u.acted, dismissed=u.dismissed,
+    lines += [_row(_kind_name(kind, lang), t("report.use_detail", lang, acted=u.acted,
+                                             dismissed=u.dismissed,
                            ignored=u.ignored, rate=rate(u.acted_rate)))
               for kind, u in a.use_by_kind.items()]
     return lines
+
+
+def _kind_name(kind: str, lang: Lang) -> str:
+    """An alert kind as its cards title it (the code itself for a kind no longer known)."""
+    try:
+        return t(f"alerts.kind.{kind}", lang)
+    except KeyError:
+        return kind
 
 
 def _faq_lines(m: CsMetrics, lang: Lang) -> list[str]:

@@ -161,6 +161,8 @@ def test_report_text_speaks_one_language_from_headers_to_risk_details(
     assert details and not any("ログイン" in line or "日" in line.split(" — ")[1]
                                for line in details)
     assert "1 account" in english and "1社" in japanese
+    # Alert kinds are named as their cards title them, not by their codes.
+    assert "要注意アカウント" in japanese and "at_risk" not in japanese and "at_risk" not in english
 
 
 def test_unconvertible_currency_is_a_clear_report_error(
