@@ -152,8 +152,26 @@ def run_alert_job(name: str, services: Services, now: datetime, *, dry_run: bool
         _run_in_session(session, name, services, now, report, dry_run)
     if deliver and not dry_run:
         report.delivery = outbox(services).deliver_all(now)
+        if services.slack is None:
+            _log_unsent(name, report.planned)
     report.seconds = time.monotonic() - started
     return report
+
+
+LOGGED_CARDS = 20  # per run: the rest are one `banso jobs run NAME --dry-run` away
+
+
+def _log_unsent(name: str, planned: list[PlannedMessage]) -> None:
+    """Without Slack the cards wait in the outbox; the log shows each as a person reads it
+    (one line, clipped), so a team trying Banso sees what its CSMs would get."""
+    cards = [p for p in planned if p.card]
+    for message in cards[:LOGGED_CARDS]:
+        text = " | ".join(line for line in message.card.splitlines() if line.strip())
+        log.info("alert stored, Slack not connected (set SLACK_BOT_TOKEN): %s", text[:600],
+                 extra={"job": name, "channel": message.channel, "kind": message.kind})
+    if len(cards) > LOGGED_CARDS:
+        log.info("%d more alert cards stored; `banso jobs run %s --dry-run` shows them all",
+                 len(cards) - LOGGED_CARDS, name, extra={"job": name})
 
 
 def _run_in_session(session: Session, name: str, services: Services, now: datetime,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
@@ -79,6 +81,21 @@ def test_run_without_slack_stores_and_holds_the_messages(
     assert result.exit_code == 0, result.output
     assert "1 held (Slack not configured" in result.output
     assert [m.status for m in outbox(session_factory)] == ["held"]
+
+
+def test_run_without_slack_logs_each_card_as_a_person_reads_it(
+    alert_settings: Settings, session_factory: sessionmaker[Session],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    seed(session_factory, [account_row("A1")], usage_rows("A1", last_login_days_ago=30))
+
+    with caplog.at_level(logging.INFO, logger="jobs.alert_jobs"):
+        result = CliRunner().invoke(app, ["jobs", "run", "at_risk"], env=_env(alert_settings))
+
+    assert result.exit_code == 0, result.output
+    [line] = [r.getMessage() for r in caplog.records if "Slack not connected" in r.getMessage()]
+    assert f"{t('alerts.kind.at_risk', 'ja')}: 株式会社A1" in line and "ログイン" in line
+    assert f"[ {t('alerts.ack', 'ja')} ]" in line and "\n" not in line and "{" not in line
 
 
 def test_unknown_job_is_a_clear_error(alert_settings: Settings) -> None:
