@@ -32,6 +32,8 @@ from core.slack.client import slack_client
 from core.slack.staff import StaffDirectory
 from cs.accounts.models import Account
 from cs.accounts.seed import seed_demo
+from cs.community.escalations import describe_asker
+from cs.community.seed import seed_community
 from jobs.scheduler import build_scheduler
 from retrieval.service import Retriever
 
@@ -71,7 +73,7 @@ def build_services(
     return Services(
         settings=settings, engine=engine, session_factory=factory, rules=rules,
         staff=StaffDirectory.of(settings, client, now), slack=client, knowledge=retriever,
-        now=now,
+        now=now, asker_context=describe_asker,
     )
 
 
@@ -83,7 +85,9 @@ def seed_demo_if_empty(services: Services) -> str | None:
     with session_scope(services.session_factory) as session:
         if session.scalar(select(func.count()).select_from(Account)):
             return None
-        return seed_demo(session, services.now(), tz=services.timezone).describe()
+        summary = seed_demo(session, services.now(), tz=services.timezone).describe()
+        community = seed_community(session, services.now(), tz=services.timezone)
+        return f"{summary}; {community.describe()}"
 
 
 def slack_status(settings: Settings) -> str:

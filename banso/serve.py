@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from banso.cli.support import settings_or_exit
+from banso.cli.support import require_knowledge, settings_or_exit, start_up_errors
 
 log = logging.getLogger("banso.serve")
 
@@ -36,9 +36,12 @@ def serve(
     from banso.web.app import build_app
     from core.logs import configure_logging
 
-    settings = settings_or_exit(host=host, port=port)
+    settings = settings_or_exit(announce=False, host=host, port=port)
+    require_knowledge(settings)
     configure_logging(settings)
-    app = build_app(settings, demo=demo)
+    log.info("using %s", settings.data_location)
+    with start_up_errors(settings):
+        app = build_app(settings, demo=demo)
     config = uvicorn.Config(
         app,
         host=settings.host,

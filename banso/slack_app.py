@@ -18,6 +18,7 @@ from bot import handlers as bot_handlers
 from core.services import Services
 from core.slack.middleware import ignore_other_bots
 from cs.alerts import listeners as alert_listeners
+from cs.community import listeners as community_listeners
 from cs.home import listeners as home_listeners
 
 log = logging.getLogger(__name__)
@@ -47,4 +48,5 @@ def build_bolt_app(services: Services, *, listener_executor: Executor | None = N
     homes = home_listeners.HomeTab(services)
     home_listeners.register(app, homes)
     alert_listeners.register(app, services, refresh_home=homes.publish)
+    community_listeners.register(app, services)
     return app

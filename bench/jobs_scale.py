@@ -32,6 +32,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, create_engine, insert, text
 
@@ -40,9 +41,12 @@ from core.db import make_engine, make_session_factory
 from core.rules_config import load_rules
 from cs.accounts.models import Account
 from cs.accounts.service import iter_facts
+from cs.alerts.models import AlertKind
+from cs.alerts.selection import SelectionContext, select_alerts
 from cs.rules.rules import Assessor
 
 NOW = datetime(2026, 11, 25, 0, 0, tzinfo=UTC)
+LOCAL_NOW = NOW.astimezone(ZoneInfo("Asia/Tokyo"))  # the jobs count days in BANSO_TIMEZONE
 TODAY = NOW.date()
 ROOT = Path(__file__).resolve().parent.parent
 FLOOR_SQL = """
@@ -183,18 +187,22 @@ def measure(url: str, repeat: int, batch_size: int) -> dict[str, Any]:
             return sum(1 for _ in iter_facts(session, NOW, batch_size=batch_size))
 
     def pipeline() -> tuple[int, int, float]:
-        """What an alert job does: stream facts, assess each, keep the risky ones."""
+        """What the at_risk job does before touching alerts: stream facts, assess each and
+        select the alerts it calls for, in the team's time zone (calendar days)."""
         clock = time.perf_counter
         assessor = Assessor(rules)
+        context = SelectionContext(rules=rules, now=LOCAL_NOW, default_channel="C1")
+        kinds = [AlertKind.AT_RISK]
         with factory() as session:
             seen, in_assess = 0, 0.0
             risky: list[str] = []
-            for facts in iter_facts(session, NOW, batch_size=batch_size):
+            for facts in iter_facts(session, LOCAL_NOW, batch_size=batch_size):
                 seen += 1
                 started = clock()
-                assessment = assessor(facts, NOW)
+                assessment = assessor(facts, LOCAL_NOW)
+                candidates = select_alerts(assessment, kinds, context)
                 in_assess += clock() - started
-                if assessment.risks:
+                if candidates:
                     risky.append(facts.account_id)
             return seen, len(risky), in_assess
 

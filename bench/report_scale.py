@@ -36,7 +36,7 @@ from cs.home.service import load_staff_home
 from cs.home.view import staff_view
 from cs.kpis.chart import render_png, trend
 from cs.kpis.digest import DIGEST_DAYS, TREND_MONTHS
-from cs.kpis.formulas import Period
+from cs.kpis.formulas import Period, bridge
 from cs.kpis.report import compute_metrics
 from cs.kpis.service import kpi_config, last_complete_month, load_book, metrics_for
 from cs.rules.rules import Assessor
@@ -204,13 +204,15 @@ def digest_data(settings: Settings, factory: sessionmaker[Session]) -> None:
     period = Period.days_ending(NOW.astimezone(tz).date(), DIGEST_DAYS)
     started, cpu = time.perf_counter(), time.process_time()
     with factory() as session:
-        book = load_book(session, NOW.astimezone(tz), rules, config)
+        book = load_book(session, NOW.astimezone(tz), rules, config, rules.jobs.lang)
         cur = metrics_for(session, book, period, config=config, tz=tz, now=NOW)
         metrics_for(session, book, period.previous(), config=config, tz=tz, now=NOW)
     loaded = time.perf_counter()
     months = trend(book.log, last_complete_month(NOW, tz), TREND_MONTHS, config)
     trended = time.perf_counter()
-    png = render_png(months, cur.book.by_health_band, config.churn_warning)
+    last_month = last_complete_month(NOW, tz)
+    png = render_png(months, cur.book.by_health_band, config.churn_warning,
+                     bridge(book.log, last_month, NOW.astimezone(tz).date()), last_month.label)
     done, cpu = time.perf_counter(), time.process_time() - cpu
     print(f"digest: data {loaded - started:.2f} s, {TREND_MONTHS}-month trend "
           f"{trended - loaded:.2f} s, chart {done - trended:.2f} s ({len(png):,} bytes PNG); "

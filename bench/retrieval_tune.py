@@ -124,6 +124,9 @@ class FixedQueries:
     def embed_passages(self, texts: Sequence[str]) -> Vectors:
         return self._inner.embed_passages(texts)
 
+    def count_query_tokens(self, text: str) -> int:
+        return self._inner.count_query_tokens(text)
+
 
 def folds(n: int, seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
     rng = np.random.default_rng(seed)

@@ -103,7 +103,7 @@ def suggestions(
         blocks.append(block)
     blocks.append(_actions([_button(ActionId.ASK_HUMAN, t("bot.ask_human", lang),
                                     AnswerRef(q=question_id))]))
-    titles = " / ".join(clip(c.title, 60) for c in shown)
+    titles = " / ".join(clip(escape(c.title), 60) for c in shown)
     return Message(clip(f"{t(intro, lang)} {titles}", FALLBACK_CHARS), blocks)
 
 
@@ -121,6 +121,7 @@ def abstain(question_id: int, lang: Lang, *, text_key: str = "bot.abstain") -> M
 
 def escalation(
     question: str, asker: str, requester: str, where: str, candidates: list[Candidate], lang: Lang,
+    account: str | None = None,
 ) -> Message:
     """The post in the support channel: the question, who and where, and what the bot found."""
     found = "\n".join(
@@ -134,7 +135,10 @@ def escalation(
                 block_id="meta"),
         section(f"*{t('bot.escalation_candidates', lang)}*\n{found}", "candidates"),
     ]
-    text = f"{t('bot.escalation_header', lang)}: {clip(question, FALLBACK_CHARS)}"
+    if account:  # the asker's account as the CS team sees it (Services.asker_context)
+        blocks.insert(3, context(account, block_id="account"))
+    # The fallback is mrkdwn too (and the notification): the question's mentions must not fire.
+    text = f"{t('bot.escalation_header', lang)}: {clip(escape(question), FALLBACK_CHARS)}"
     return Message(text, blocks)
 
 

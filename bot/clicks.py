@@ -51,9 +51,17 @@ def run(services: Services, body: dict[str, Any], button: Button) -> None:
     handle(services, body, work, lang="ja", apology="bot.apology")
 
 
+def _allowed(click: Interaction, question: Question) -> Visibility:
+    """What this click may show: the channel it is clicked in and the clicker decide, never
+    only the stored question (whose id a crafted button value may name)."""
+    policy = ChannelPolicy.of(click.services.settings)
+    return policy.at_click(click.origin.channel, question=question.visibility,
+                           user_is_staff=click.services.staff.is_staff(click.user))
+
+
 def _entry(click: Interaction, question: Question, entry_id: str | None) -> Entry:
-    """The entry `entry_id` if the question's own visibility may still see it."""
-    entry = visible_entry(click.services.retriever.entries, entry_id, question.visibility)
+    """The entry `entry_id` if it may still be shown where and to whom it was clicked."""
+    entry = visible_entry(click.services.retriever.entries, entry_id, _allowed(click, question))
     if entry is None:
         log.info("button names a gone or hidden entry", extra={"entry": entry_id})
         raise Refusal(t("bot.stale_button", click.lang))
@@ -86,8 +94,8 @@ def show_answer(click: Interaction, ref: AnswerRef, question: Question) -> None:
 
 def more_answers(click: Interaction, ref: AnswerRef, question: Question) -> None:
     """The other candidates, shown only to the clicker (the thread stays tidy)."""
-    others = [c for c in candidates(question)
-              if c.id != ref.e and may_show(c.visibility, Visibility(question.visibility))]
+    allowed = _allowed(click, question)
+    others = [c for c in candidates(question) if c.id != ref.e and may_show(c.visibility, allowed)]
     message = blocks.suggestions(question.id, others, click.lang, intro="bot.more_intro")
     slack.tell(click.services.client, click.origin, click.user, message)
 
@@ -105,8 +113,11 @@ def ask_human(click: Interaction, ref: AnswerRef, question: Question) -> None:
     # Committed before the Slack calls: no write lock is held while Slack answers.
     click.session.commit()
     link = slack.permalink(services.client, question.channel, question.ts or question.reply_ts)
-    post = blocks.escalation(question.text, question.user or click.user, click.user,
-                             _where(question, link), candidates(question), click.lang)
+    asker = question.user or click.user
+    account = (services.asker_context(services, click.session, asker, click.lang)
+               if services.asker_context else None)
+    post = blocks.escalation(question.text, asker, click.user, _where(question, link),
+                             candidates(question), click.lang, account=account)
     try:
         reply = services.client.chat_postMessage(channel=support, text=post.text,
                                                  blocks=post.blocks, unfurl_links=False)
@@ -132,6 +143,10 @@ def _announce_escalation(click: Interaction, question: Question) -> None:
 
 def share(click: Interaction, ref: AnswerRef, question: Question) -> None:
     """Post an /ask answer for everyone in the channel — only if the channel itself may see it."""
+    # The button is on an answer only its asker sees: anyone else's click is a forged value,
+    # and would post another person's question in this channel.
+    if question.user and question.user != click.user:
+        raise Refusal(t("bot.stale_button", click.lang))
     entry = _entry(click, question, ref.e)
     policy = ChannelPolicy.of(click.services.settings)
     if not may_show(entry.visibility, policy.channel_visibility(click.origin.channel)):

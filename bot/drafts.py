@@ -80,9 +80,14 @@ def write_draft(drafts_dir: Path, draft: Draft) -> Path:
     drafts_dir.mkdir(parents=True, exist_ok=True)
     path = drafts_dir / draft.filename
     fd, tmp = tempfile.mkstemp(dir=drafts_dir, prefix=".draft-", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(draft.text)
-    os.replace(tmp, path)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(draft.text)
+        os.replace(tmp, path)
+    except BaseException:
+        # A full disk or a path taken by a folder: no half-written .draft-*.tmp stays behind.
+        Path(tmp).unlink(missing_ok=True)
+        raise
     return path
 
 

@@ -3,6 +3,7 @@ out). Schema migrations are the shell's: banso.migrate."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -12,6 +13,8 @@ from typing import Any, ClassVar, cast
 
 from sqlalchemy import DateTime, Engine, Table, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -45,11 +48,20 @@ class Base(DeclarativeBase):
 LOCK_TIMEOUT_S = 30.0
 
 
+def database_unavailable(exc: BaseException) -> bool:
+    """Is this the database being unreachable (down, restarting, dropped, locked, pool
+    exhausted) rather than a bug or bad data? Such a failure is answered "try again later"."""
+    if isinstance(exc, OperationalError | PoolTimeout):
+        return True
+    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
+
+
 def make_engine(url: str, *, lock_timeout_s: float = LOCK_TIMEOUT_S) -> Engine:
     if url.startswith("sqlite"):
         path = url.split(":///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+            _create_private(Path(path.split("?", 1)[0]))
         engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": lock_timeout_s})
         event.listen(engine, "connect", partial(_sqlite_pragmas, lock_timeout_s))
@@ -57,6 +69,13 @@ def make_engine(url: str, *, lock_timeout_s: float = LOCK_TIMEOUT_S) -> Engine:
     options = f"-c lock_timeout={int(lock_timeout_s * 1000)}"
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10,
                          connect_args={"options": options})
+
+
+def _create_private(path: Path) -> None:
+    """Create the SQLite file readable by its owner only (it holds customers and questions);
+    SQLite gives its -wal and -shm files the database file's permissions."""
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
 
 
 def _sqlite_pragmas(lock_timeout_s: float, dbapi_connection: Any, _record: Any) -> None:

@@ -22,9 +22,24 @@ FEEDBACK = Counter(
     "banso_feedback_total", "Helpful / not-helpful clicks.", ["surface", "helpful"],
     registry=REGISTRY,
 )
+DATABASE_UNAVAILABLE = Counter(
+    "banso_database_unavailable_total",
+    "Requests and Slack questions that met an unreachable database (answered 503 or held), "
+    "by surface.", ["surface"], registry=REGISTRY,
+)
+QUESTIONS_HELD = Gauge(
+    "banso_questions_held", "Slack questions waiting in memory for the database to return.",
+    registry=REGISTRY,
+)
 ESCALATIONS = Counter("banso_escalations_total", "'Ask a human' escalations.", registry=REGISTRY)
 ALERTS_POSTED = Counter(
     "banso_alerts_posted_total", "Alerts delivered to Slack (or logged), by kind.", ["kind"],
+    registry=REGISTRY,
+)
+ALERTS_RECOVERED = Counter(
+    "banso_alert_posts_recovered_total",
+    "Alert messages found already in Slack after an ambiguous failure or a crash, so recorded "
+    "instead of posted again (each one a duplicate avoided), by outbox op.", ["op"],
     registry=REGISTRY,
 )
 ALERT_ACTIONS = Counter(
@@ -55,3 +70,19 @@ INDEX_AGE = Gauge(
     "banso_index_age_seconds", "Seconds since the live index was built (set at scrape time).",
     registry=REGISTRY,
 )
+QUERY_CACHE = Counter(
+    "banso_query_cache_total", "Query embeddings served from the cache (hit) or computed (miss).",
+    ["result"], registry=REGISTRY,
+)
+QUERY_BUSY = Counter(
+    "banso_query_busy_total", "Questions refused because the embedder's queue was full.",
+    registry=REGISTRY,
+)
+
+
+def observe_query(event: str) -> None:
+    """The retrieval pool's events ("hit", "miss", "busy") as the two counters above."""
+    if event == "busy":
+        QUERY_BUSY.inc()
+    else:
+        QUERY_CACHE.labels(event).inc()

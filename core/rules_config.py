@@ -61,6 +61,9 @@ class RiskRules(_Strict):
     setup_stalled_max_inquiries: int = Field(ge=0)
     contact_change_days: int = Field(ge=0)
     seats_falling_points: float = Field(gt=0, le=1)
+    # Unanswered or escalated community questions in the community window for a
+    # "support friction" alert.
+    support_friction_questions: int = Field(3, ge=1)
 
 
 class LoginRecency(_Strict):
@@ -89,12 +92,26 @@ class ContactStability(_Strict):
     full_days: float = Field(gt=0)
 
 
+class Community(_Strict):
+    """The community measure: signed points added to the weighted score (docs/metrics.md).
+
+    Counted over the last `window_days` of the account's members' questions; an account none
+    of whose members asked has no community measure and keeps its score."""
+
+    window_days: int = Field(7, gt=0)
+    friction_points: float = Field(5, ge=0)  # per unanswered question, 👎, open escalation
+    max_penalty: float = Field(20, ge=0)
+    engagement_points: float = Field(2, ge=0)  # per answered question, 👍
+    max_bonus: float = Field(10, ge=0)
+
+
 class HealthMeasures(_Strict):
     login_recency: LoginRecency
     active_ratio: ActiveRatio
     setup_progress: SetupProgress
     seat_trend: SeatTrend
     contact_stability: ContactStability
+    community: Community = Field(default_factory=lambda: Community())
 
 
 class HealthRules(_Strict):
@@ -129,6 +146,7 @@ class Schedules(_Strict):
     cadence: str = OFF
     expansion: str = OFF
     digest: str = OFF
+    support_friction: str = OFF
 
     @field_validator("*")
     @classmethod
@@ -184,7 +202,9 @@ def rules_from_dict(data: dict[str, Any], source: str = "rules") -> RulesConfig:
             + (f" (got {err['input']!r})" if err["type"] != "missing" else "")
             for err in exc.errors()
         ]
-        raise RulesConfigError(f"{source}: invalid rules:\n  " + "\n  ".join(lines)) from None
+        # One line per problem, each naming the file (the CLI prints them as they are).
+        raise RulesConfigError("\n".join(f"BANSO_RULES_FILE: {source}: {line}"
+                                         for line in lines)) from None
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
@@ -193,12 +213,24 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     except OSError as exc:
         raise RulesConfigError(f"{path}: cannot read rules file: {exc.strerror}") from None
     except yaml.YAMLError as exc:
-        raise RulesConfigError(f"{path}: not valid YAML: {exc}") from None
+        raise RulesConfigError(f"BANSO_RULES_FILE: {path}:{_yaml_where(exc)} not valid YAML: "
+                               f"{_yaml_problem(exc)}") from None
     if loaded is None:
         return {}
     if not isinstance(loaded, dict):
         raise RulesConfigError(f"{path}: the rules file must be a mapping of keys to values")
     return loaded
+
+
+def _yaml_where(exc: yaml.YAMLError) -> str:
+    mark = getattr(exc, "problem_mark", None)
+    return f"{mark.line + 1}:" if mark is not None else ""
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    if isinstance(exc, yaml.MarkedYAMLError):
+        return " ".join(part for part in (exc.context, exc.problem) if part)
+    return str(exc).splitlines()[0]
 
 
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:

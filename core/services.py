@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
@@ -33,6 +34,13 @@ class NoKnowledgeIndex(RuntimeError):
     """A search was needed but this process loaded no knowledge index."""
 
 
+class AskerContext(Protocol):
+    """One line on who a Slack user is to the CS team (the shell wires cs.community's)."""
+
+    def __call__(self, services: Services, session: Session, slack_user_id: str,
+                 lang: Lang) -> str | None: ...
+
+
 @dataclass(frozen=True)
 class Services:
     settings: Settings
@@ -43,6 +51,8 @@ class Services:
     slack: WebClient | None = None  # None: Slack not configured; alerts are stored and logged
     knowledge: Retriever | None = None  # None: a command that never searches (jobs, imports)
     now: Callable[[], datetime] = utc_now
+    # Marks an escalation with the asker's account (tier, owner, health); None: not shown.
+    asker_context: AskerContext | None = None
 
     @property
     def client(self) -> WebClient:

@@ -13,16 +13,22 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
+from sqlalchemy import text as sql
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from core.i18n import Lang
 from core.services import Services
+from core.slack import text
 from cs.accounts.models import Account, ContactChange
 from cs.accounts.service import facts_for, iter_facts
+from cs.alerts import blocks as alert_blocks
+from cs.alerts import cards
+from cs.alerts.details import card_details, with_details
 from cs.alerts.digest import build_digests
-from cs.alerts.models import Alert, AlertKind, AlertStatus, OutboxMessage
-from cs.alerts.outbox import DeliveryReport, Outbox
+from cs.alerts.models import Alert, AlertKind, AlertStatus, OutboxMessage, OutboxOp
+from cs.alerts.outbox import DeliveryReport, Outbox, outbox_for
 from cs.alerts.selection import SelectionContext, select_alerts
 from cs.alerts.service import (
     AlertCandidate,
@@ -33,6 +39,7 @@ from cs.alerts.service import (
     fired_keys,
     reconcile,
 )
+from cs.community.activity import sync_activity, window_activity
 from cs.rules.models import AccountFacts
 from cs.rules.rules import Assessor
 
@@ -50,6 +57,7 @@ ALERT_JOBS: dict[str, tuple[AlertKind, ...]] = {
     "onboarding": (AlertKind.ONBOARDING,),
     "expansion": (AlertKind.EXPANSION,),
     "cadence": (AlertKind.CADENCE,),
+    "support_friction": (AlertKind.SUPPORT_FRICTION,),
 }
 DIGEST_JOB = "digest"  # the day's tech-touch digest per channel
 DESCRIPTIONS = {
@@ -60,11 +68,12 @@ DESCRIPTIONS = {
     "expansion": "expansion candidates",
     "cadence": "touch-model cadence reminders (monthly call, meetings)",
     "digest": "the day's tech-touch digest per channel",
+    "support_friction": "accounts whose members' questions go unanswered or escalated",
 }
 
 
 def outbox(services: Services) -> Outbox:
-    return Outbox(services.session_factory, services.slack, lang=services.lang)
+    return outbox_for(services, services.slack)
 
 
 def selection(services: Services, now: datetime) -> SelectionContext:
@@ -72,22 +81,36 @@ def selection(services: Services, now: datetime) -> SelectionContext:
     jobs = services.rules.jobs
     return SelectionContext(rules=services.rules, now=now.astimezone(services.timezone),
                             default_channel=services.settings.csm_channel,
-                            onboarding_checkins=jobs.onboarding_checkins, lang=jobs.lang)
+                            onboarding_checkins=jobs.onboarding_checkins, lang=jobs.lang,
+                            account_url_template=services.settings.account_url_template)
+
+
+NO_CHANNEL = "no channel set: BANSO_CSM_CHANNEL (or the account's csm_channel)"
 
 
 @dataclass(frozen=True)
 class PlannedMessage:
-    """A message a run queued (what a dry run prints)."""
+    """A message a run queued (what a dry run prints): `card` is the message as plain text."""
 
     op: str
     channel: str | None
     account_id: str | None
     kind: str | None
     dedupe_key: str
+    card: str = ""
 
     def describe(self) -> str:
         who = f"{self.kind} {self.account_id}" if self.account_id else self.dedupe_key
         return f"{self.op:<13} {self.channel or '(no channel)':<12} {who}"
+
+    def as_read(self) -> str:
+        """What a person would see: where it goes, then the card as it reads in Slack."""
+        where = f"to {self.channel}" if self.channel else f"nowhere ({NO_CHANNEL})"
+        head = f"{self.op} {where}: " + (
+            f"{self.kind} {self.account_id}" if self.account_id else self.dedupe_key)
+        if not self.card:
+            return head
+        return head + "\n" + "\n".join(f"  │ {line}" for line in self.card.splitlines())
 
 
 @dataclass
@@ -122,6 +145,9 @@ def run_alert_job(name: str, services: Services, now: datetime, *, dry_run: bool
     have been posted. Timing and metrics are the run wrapper's (jobs.runner)."""
     report = JobReport(job=name, dry_run=dry_run)
     started = time.monotonic()
+    if name != DIGEST_JOB and not dry_run:
+        # Health reads members' latest questions, 👍/👎 and escalations (cs.community).
+        sync_activity(services, now)
     with services.session_factory() as session:
         _run_in_session(session, name, services, now, report, dry_run)
     if deliver and not dry_run:
@@ -142,7 +168,7 @@ def _run_in_session(session: Session, name: str, services: Services, now: dateti
             build_digests(session, now.astimezone(services.timezone).date(), now)
         else:
             _assess_all(session, ALERT_JOBS[name], services, now, report, batch)
-        report.planned = _planned(session, first_new)
+        report.planned = _planned(session, first_new, services.lang)
     except BaseException:
         session.rollback()
         raise
@@ -162,7 +188,9 @@ def _assess_all(session: Session, kinds: tuple[AlertKind, ...], services: Servic
     analyzed_at = 0
     with services.session_factory() as reader:
         chunk: list[AccountFacts] = []
-        for facts in iter_facts(reader, context.now):
+        community = window_activity(reader, context.now, services.rules.health.measures.community,
+                                    details_from=services.rules.risk.support_friction_questions)
+        for facts in iter_facts(reader, context.now, community=community):
             seen.add(facts.account_id)
             chunk.append(facts)
             if len(chunk) == CHUNK:
@@ -187,7 +215,7 @@ def _refresh_stats(session: Session, report: JobReport, analyzed_at: int) -> int
     opened = len(report.alerts.opened)
     if session.get_bind().dialect.name != "postgresql" or opened - analyzed_at < ANALYZE_EVERY:
         return analyzed_at
-    session.execute(text("ANALYZE alerts, alert_outbox"))
+    session.execute(sql("ANALYZE alerts, alert_outbox"))
     session.commit()
     return opened
 
@@ -210,8 +238,13 @@ def _chunk(session: Session, chunk: list[AccountFacts], kinds: tuple[AlertKind, 
         except Exception:
             _failed(facts, report)
     begin_write(session)
+    details = card_details(session, (c for _, found_ in found for c in found_), selection.now)
+    found = [(facts, [with_details(c, details.get(c.account_id)) for c in candidates])
+             for facts, candidates in found]
     current = current_alerts(session, [f.account_id for f in chunk], kinds)
     day = selection.now.date().isoformat()
+    local = selection.now
+    day_start = datetime.combine(local.date(), datetime.min.time(), local.tzinfo)
     fired = fired_keys(session, [f.account_id for f, candidates in found if candidates], kinds)
     todo = [(facts, candidates, current.get(facts.account_id, {}))
             for facts, candidates in found if candidates or facts.account_id in current]
@@ -222,21 +255,22 @@ def _chunk(session: Session, chunk: list[AccountFacts], kinds: tuple[AlertKind, 
         with session.begin_nested():
             for facts, candidates, mine in todo:
                 result.add(reconcile(session, facts.account_id, kinds, candidates, now, day,
-                                     mine, fired))
+                                     mine, fired, day_start))
     except Exception:
         log.warning("alert chunk failed; retrying its accounts one by one", exc_info=True)
         for facts, candidates, _ in todo:
-            _reconcile_one(session, facts, kinds, candidates, now, day, report)
+            _reconcile_one(session, facts, kinds, candidates, now, day, day_start, report)
         return
     report.alerts.add(result)
 
 
 def _reconcile_one(session: Session, facts: AccountFacts, kinds: tuple[AlertKind, ...],
                    candidates: list[AlertCandidate], now: datetime, day: str,
-                   report: JobReport) -> None:
+                   day_start: datetime, report: JobReport) -> None:
     try:
         with session.begin_nested():
-            report.alerts.add(reconcile(session, facts.account_id, kinds, candidates, now, day))
+            report.alerts.add(reconcile(session, facts.account_id, kinds, candidates, now, day,
+                                        day_start=day_start))
     except IntegrityError:
         # Another writer (the import path) opened the same alert first: the next run sees it.
         log.info("alert opened concurrently; skipped", extra={"account_id": facts.account_id})
@@ -264,14 +298,28 @@ def _next_outbox_id(session: Session) -> int:
     return int(session.scalar(select(func.coalesce(func.max(OutboxMessage.id), 0))) or 0) + 1
 
 
-def _planned(session: Session, first_id: int) -> list[PlannedMessage]:
+def _planned(session: Session, first_id: int, lang: Lang) -> list[PlannedMessage]:
     session.flush()
     rows = session.execute(
-        select(OutboxMessage.op, OutboxMessage.channel, Alert.account_id, Alert.kind,
-               OutboxMessage.dedupe_key)
+        select(OutboxMessage, Alert)
         .outerjoin(Alert, Alert.id == OutboxMessage.alert_id)
         .where(OutboxMessage.id >= first_id).order_by(OutboxMessage.id))
-    return [PlannedMessage(*row) for row in rows]
+    return [PlannedMessage(row.op, row.channel, alert.account_id if alert else None,
+                           alert.kind if alert else None, row.dedupe_key,
+                           _card_text(session, row, alert, lang))
+            for row, alert in rows]
+
+
+def _card_text(session: Session, row: OutboxMessage, alert: Alert | None, lang: Lang) -> str:
+    """The card as the outbox would render it now (new cards and digests), as plain text."""
+    if row.op == OutboxOp.POST_ALERT.value and alert is not None:
+        return text.render(cards.render(session, alert, lang).blocks)
+    if row.op == OutboxOp.DIGEST.value:
+        ids = [int(i) for i in row.payload.get("alert_ids", [])]
+        alerts = session.scalars(select(Alert).where(Alert.id.in_(ids))).all() if ids else []
+        day = datetime.fromisoformat(row.payload["day"]).date()
+        return text.render(alert_blocks.digest([(a, a.summary) for a in alerts], day, lang))
+    return ""
 
 
 def alert_contact_changes(services: Services, change_ids: list[int], now: datetime) -> JobReport:
@@ -284,8 +332,10 @@ def alert_contact_changes(services: Services, change_ids: list[int], now: dateti
         accounts = session.scalars(
             select(ContactChange.account_id).where(ContactChange.id.in_(change_ids)).distinct()
         ).all()
-        facts = [facts_for(session, account_id, context.now) for account_id in accounts
-                 if session.get(Account, account_id) is not None]
+        community = window_activity(session, context.now,
+                                    services.rules.health.measures.community, accounts)
+        facts = [facts_for(session, account_id, context.now, community.get(account_id))
+                 for account_id in accounts if session.get(Account, account_id) is not None]
         _chunk(session, facts, kinds, context, Assessor(services.rules, context.lang), now,
                report)
         session.commit()

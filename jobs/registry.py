@@ -14,7 +14,7 @@ from datetime import datetime
 
 from core.rules_config import OFF
 from core.services import Services
-from jobs import alert_jobs, digests, housekeeping
+from jobs import alert_jobs, digests, housekeeping, kpi_snapshots
 from jobs.runner import Outcome
 
 Run = Callable[[Services, datetime], Outcome]
@@ -51,13 +51,30 @@ JOBS: tuple[Job, ...] = (
         _weekly, digests.send_curation_digest),
     Job("housekeeping", "forget Slack event ids Slack can no longer retry",
         lambda _services: housekeeping.CRON, housekeeping.housekeeping),
+    Job("book_snapshot", "store today's book (accounts per CSM, touch model, health band) for "
+        "the KPIs of past months", lambda _services: kpi_snapshots.CRON,
+        kpi_snapshots.snapshot_book),
 )
 BY_NAME = {job.name: job for job in JOBS}
 
 
 class UnknownJobError(LookupError):
     def __init__(self, name: str) -> None:
-        super().__init__(f"unknown job {name!r}: choose one of {', '.join(BY_NAME)}")
+        super().__init__(f"unknown job {name!r}: choose one of {', '.join(BY_NAME)}"
+                         + _hint(name))
+
+
+def _hint(name: str) -> str:
+    """A name that is really a digest (or a misspelt job) gets pointed at the right command."""
+    spelt = name.lower().replace("-", "_")
+    if spelt in BY_NAME:
+        return f" (did you mean {spelt!r}?)"
+    for kind in ("curation", "cs"):
+        if kind in spelt.split("_") and ("digest" in spelt or spelt == kind):
+            return f"; to send or preview the weekly {kind} digest: banso digest {kind} [--dry-run]"
+    if "digest" in spelt or "weekly" in spelt:
+        return "; weekly digests: banso digest cs|curation [--dry-run]"
+    return ""
 
 
 def job(name: str) -> Job:

@@ -33,6 +33,9 @@ SKIPPED_FOLDERS = frozenset({"drafts"})
 LANGS = ("ja", "en")
 PHASES = ("onboarding", "adoption", "renewal", "expansion")
 REQUIRED_KEYS = ("id", "title", "visibility")
+# Fail closed: without a readable `visibility` an entry is never shown to the public.
+FAIL_CLOSED = ("until this is fixed the entry is kept off public surfaces (community channels, "
+               "the web chat); staff still get its last good version")
 OPTIONAL_KEYS = ("aliases", "phase", "tags", "lang", "owner", "updated", "links")
 ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]*")
 _JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff66-\uff9f]")
@@ -320,7 +323,8 @@ def _validate_fields(fields: dict[str, _Field], check: FileCheck) -> dict[str, A
             check.problems.append(KnowledgeError(check.path, line, f"{key}: {bad}"))
     for key in REQUIRED_KEYS:
         if key not in fields:
-            check.problems.append(KnowledgeError(check.path, 1, f"missing '{key}'"))
+            hint = f": {FAIL_CLOSED}" if key == "visibility" else ""
+            check.problems.append(KnowledgeError(check.path, 1, f"missing '{key}'{hint}"))
     if "id" in fields:
         check.id_line = fields["id"].line
     return values
@@ -328,6 +332,9 @@ def _validate_fields(fields: dict[str, _Field], check: FileCheck) -> dict[str, A
 
 def _unknown_key(path: str, key: str, line: int, known: tuple[str, ...]) -> KnowledgeError:
     close = difflib.get_close_matches(key, known, n=1, cutoff=0.75)
+    if close == ["visibility"]:
+        return KnowledgeError(path, line, f"unknown key '{key}' (did you mean 'visibility'?): "
+                              f"{FAIL_CLOSED}")
     if close:
         # A misspelt key would otherwise be ignored silently; `visiblity: internal` must never
         # load as a public entry, so a near-miss is an error that keeps the file out.

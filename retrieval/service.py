@@ -17,9 +17,12 @@ from typing import TYPE_CHECKING
 from retrieval.cache import EmbeddingCache, cache_folder
 from retrieval.confidence import EVIDENCE_DEPTH, ConfidenceModel, default_model, evidence
 from retrieval.embedders import Embedder
+from retrieval.embedding_pool import EmbeddingPool, PoolLimits, QueryBusy
 from retrieval.index import HybridIndex, Query, Ranking
 from retrieval.language import detect_lang
 from retrieval.models import Entry, SearchResult, Visibility
+from retrieval.queries import DEFAULT_MAX_TOKENS, PreparedQuery, QueryError, prepare
+from retrieval.query_cache import Vector
 from retrieval.scoring import Scoring
 from retrieval.tokenizer import tokenize
 
@@ -30,9 +33,10 @@ logger = logging.getLogger(__name__)
 
 MAX_K = 100
 
-
-class QueryError(ValueError):
-    """The question cannot be searched (empty, or k out of range); the message says why."""
+__all__ = [
+    "MAX_K", "EmbeddingPool", "PoolLimits", "QueryBusy", "QueryError", "Retriever",
+    "build_retriever", "eval_cache",
+]
 
 
 class Retriever:
@@ -44,9 +48,13 @@ class Retriever:
         scoring: Scoring | None = None,
         source: KnowledgeSource | None = None,
         confidence: ConfidenceModel | None = None,
+        queries: EmbeddingPool | None = None,
+        max_query_tokens: int = DEFAULT_MAX_TOKENS,
     ) -> None:
         self._index = index
         self._embedder = embedder
+        self.queries = queries or EmbeddingPool(embedder)
+        self.max_query_tokens = max_query_tokens
         self.scoring = scoring or Scoring()
         self.confidence = confidence or default_model()
         self._source = source
@@ -61,12 +69,13 @@ class Retriever:
         scoring: Scoring | None = None,
         cache: EmbeddingCache | None = None,
         confidence: ConfidenceModel | None = None,
+        queries: EmbeddingPool | None = None,
     ) -> Retriever:
         """An in-memory retriever over `entries` (tests, evaluation, tools)."""
         index = HybridIndex.build(
             list(entries), embedder, cache if cache is not None else EmbeddingCache()
         )
-        return cls(index, embedder, scoring=scoring, confidence=confidence)
+        return cls(index, embedder, scoring=scoring, confidence=confidence, queries=queries)
 
     @property
     def entries(self) -> list[Entry]:
@@ -81,24 +90,49 @@ class Retriever:
         """Knowledge files the live index could not read (`path:line: message`)."""
         return list(self._source.broken_files) if self._source else []
 
+    def prepare(self, query: str) -> PreparedQuery:
+        """`query` cleaned and capped at `max_query_tokens` (its `cost` is known before search)."""
+        return prepare(query, self._embedder.count_query_tokens, self.max_query_tokens)
+
     def search(
-        self, query: str, visibility: Visibility = Visibility.PUBLIC, k: int = 10
+        self, query: str | PreparedQuery, visibility: Visibility = Visibility.PUBLIC,
+        k: int = 10, *, client: str = "",
     ) -> SearchResult:
-        """Ranked entries `visibility` may see, and whether the top one answers the question."""
-        text = _clean(query)
-        if not 1 <= k <= MAX_K:
-            raise QueryError(f"k must be between 1 and {MAX_K}, got {k}")
+        """Ranked entries `visibility` may see, and whether the top one answers the question.
+
+        Only the start of a long question within the token cap is searched. `client` (an
+        address, a user id) is whose turn it is in the embedder's fair queue; a full queue
+        raises `QueryBusy`.
+        """
+        prepared = query if isinstance(query, PreparedQuery) else self.prepare(query)
+        _check_k(k)
+        return self.search_vector(prepared, self.queries.vector(prepared, client), visibility, k)
+
+    def search_vector(
+        self, prepared: PreparedQuery, vector: Vector,
+        visibility: Visibility = Visibility.PUBLIC, k: int = 10,
+    ) -> SearchResult:
+        """`search` with the query vector already at hand (from `queries.submit`)."""
+        _check_k(k)
         # The decision looks past the top few, whatever k the caller wants shown.
-        ranking, terms = self.rank(text, visibility, max(k, EVIDENCE_DEPTH))
+        ranking, terms = self._rank(prepared, vector, visibility, max(k, EVIDENCE_DEPTH))
         model = self.confidence
         decision, confidence = model.judge(evidence(ranking, terms, model.duplicate_similarity))
-        return SearchResult(text, decision, ranking.hits[:k], detect_lang(text), confidence)
+        asked = prepared.asked
+        return SearchResult(asked, decision, ranking.hits[:k], detect_lang(asked), confidence)
 
-    def rank(self, text: str, visibility: Visibility, k: int) -> tuple[Ranking, int]:
+    def rank(
+        self, query: str | PreparedQuery, visibility: Visibility, k: int, *, client: str = "",
+    ) -> tuple[Ranking, int]:
         """The ranking behind `search` and the question's content-word count (for tuning)."""
+        prepared = query if isinstance(query, PreparedQuery) else self.prepare(query)
+        return self._rank(prepared, self.queries.vector(prepared, client), visibility, k)
+
+    def _rank(
+        self, prepared: PreparedQuery, vector: Vector, visibility: Visibility, k: int,
+    ) -> tuple[Ranking, int]:
         index = self._index  # one read: a concurrent reload cannot change it mid-search
-        vector = self._embedder.embed_queries([text])[0]
-        parsed = Query(text, tokenize(text), vector)
+        parsed = Query(prepared.text, tokenize(prepared.text), vector)
         return index.rank(parsed, visibility, k, self.scoring), len(parsed.tokens)
 
     def reload_if_changed(self) -> bool:
@@ -113,15 +147,19 @@ class Retriever:
             return True
 
 
-def _clean(query: str) -> str:
-    text = " ".join(query.split())
-    if not text:
-        raise QueryError("the question is empty")
-    return text
+def _check_k(k: int) -> None:
+    if not 1 <= k <= MAX_K:
+        raise QueryError(f"k must be between 1 and {MAX_K}, got {k}")
 
 
-def build_retriever(knowledge_dir: Path, index_dir: Path, embedder: Embedder) -> Retriever:
-    """Load the saved index of `knowledge_dir` from `index_dir` (building it if needed)."""
+def build_retriever(
+    knowledge_dir: Path, index_dir: Path, embedder: Embedder, *,
+    queries: EmbeddingPool | None = None, max_query_tokens: int = DEFAULT_MAX_TOKENS,
+) -> Retriever:
+    """Load the saved index of `knowledge_dir` from `index_dir` (building it if needed).
+
+    `queries` is the query embedder's queue (default: `EmbeddingPool(embedder)`).
+    """
     from retrieval.store import KnowledgeSource
 
     source = KnowledgeSource(knowledge_dir, index_dir, embedder)
@@ -130,7 +168,8 @@ def build_retriever(knowledge_dir: Path, index_dir: Path, embedder: Embedder) ->
     logger.info(
         "retrieval index ready: %d entries in %.1f s", len(index), time.perf_counter() - started
     )
-    return Retriever(index, embedder, source=source)
+    return Retriever(index, embedder, source=source, queries=queries,
+                     max_query_tokens=max_query_tokens)
 
 
 def eval_cache(folder: Path, embedder: Embedder) -> EmbeddingCache:

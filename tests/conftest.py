@@ -18,10 +18,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from banso.migrate import migrate
 from core.db import Base, make_engine, make_session_factory
 from core.settings import Settings
-from tests.cs.alerts_support import alert_settings, clock, slack_app
+from tests.cs.alerts_support import alert_settings, card_lang, clock, slack_app
 from tests.slack_stub import SlackStub
 
-__all__ = ["alert_settings", "clock", "slack_app"]  # fixtures of the alert tests, for every folder
+# fixtures of the alert tests, for every folder
+__all__ = ["alert_settings", "card_lang", "clock", "slack_app"]
 
 REPO = Path(__file__).resolve().parent.parent
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")

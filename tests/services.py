@@ -14,6 +14,7 @@ from core.rules_config import RulesConfig, load_rules
 from core.services import Services
 from core.settings import Settings
 from core.slack.staff import StaffDirectory
+from cs.community.escalations import describe_asker
 from retrieval.service import Retriever
 
 
@@ -26,4 +27,5 @@ def services_for(
         settings=settings, engine=engine, session_factory=make_session_factory(engine),
         rules=rules or load_rules(settings.rules_file),
         staff=StaffDirectory.of(settings, slack, now), slack=slack, knowledge=retriever, now=now,
+        asker_context=describe_asker,
     )

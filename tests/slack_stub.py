@@ -4,10 +4,16 @@ The app reaches it through `SLACK_API_URL` (settings.slack_api_url), exactly as 
 Payloads are checked against Slack's documented limits; a message Slack would refuse is refused
 here too (`invalid_blocks`), and the violation is kept in `stub.violations` so tests can assert
 that none happened.
+
+Posted messages are kept per channel with their metadata, so `conversations.history` and
+`conversations.replies` read them back as Slack does. Faults on demand: `fail_next` answers an
+error status (optionally after posting the message, as a Slack 500 sometimes does) and
+`slow_next` posts the message but answers only after a delay (past a client's timeout).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import itertools
@@ -170,11 +176,16 @@ class SlackStub:
         self.calls: list[Call] = []
         self.violations: list[str] = []
         self.usergroups: dict[str, list[str]] = {}
+        self.members_by_email: dict[str, str] = {}  # users.lookupByEmail: email -> user id
         self.threads: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self.uploads: dict[str, bytes] = {}
-        self._failures: dict[str, list[tuple[int, int]]] = {}
+        self.messages: dict[str, list[dict[str, Any]]] = {}  # channel -> posted, oldest first
+        self._failures: dict[str, list[tuple[int, int, bool]]] = {}
+        self._delays: dict[str, list[float]] = {}
         self._lock = threading.Condition()
         self._ts = itertools.count(1)
+        self._last_ts = 0.0
+        self._holding = 0  # answers being held back by slow_next right now
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
         # A short poll makes close() quick (the default 0.5 s was most of a bot test's time).
@@ -209,11 +220,45 @@ class SlackStub:
             return [c for c in self.calls if c.method == method]
 
     def fail_next(
-        self, method: str, status: int = 429, retry_after: int = 1, times: int = 1
+        self, method: str, status: int = 429, retry_after: int = 1, times: int = 1,
+        posted: bool = False,
     ) -> None:
-        """The next `times` calls to `method` answer `status` (429 with Retry-After by default)."""
+        """The next `times` calls to `method` answer `status` (429 with Retry-After by default).
+
+        `posted=True`: the call takes effect first and only the answer is an error (a 500 or a
+        gateway timeout after Slack stored the message)."""
         with self._lock:
-            self._failures.setdefault(method, []).extend([(status, retry_after)] * times)
+            self._failures.setdefault(method, []).extend([(status, retry_after, posted)] * times)
+
+    def slow_next(self, method: str, seconds: float, times: int = 1) -> None:
+        """The next `times` calls to `method` take effect at once but answer after `seconds`."""
+        with self._lock:
+            self._delays.setdefault(method, []).extend([seconds] * times)
+
+    def holding(self) -> int:
+        """How many answers `slow_next` is holding back at this moment (the calls took effect)."""
+        with self._lock:
+            return self._holding
+
+    def _hold(self, seconds: float) -> None:
+        with self._lock:
+            self._holding += 1
+        try:
+            time.sleep(seconds)
+        finally:
+            with self._lock:
+                self._holding -= 1
+
+    def posted(self, channel: str | None = None) -> list[dict[str, Any]]:
+        """Every message posted (in `channel`, or anywhere), oldest first, as Slack keeps them."""
+        with self._lock:
+            channels = [channel] if channel else list(self.messages)
+            return [m for c in channels for m in self.messages.get(c, [])]
+
+    def posted_keys(self) -> list[str]:
+        """The dedupe key in each posted message's metadata (a duplicate shows up twice)."""
+        return [str(m["metadata"]["event_payload"].get("key")) for m in self.posted()
+                if isinstance(m.get("metadata"), dict)]
 
     def reset(self) -> None:
         with self._lock:
@@ -226,7 +271,10 @@ class SlackStub:
 
     # --- Web API methods ---------------------------------------------------------------------
     def _next_ts(self) -> str:
-        return f"{1_700_000_000 + next(self._ts)}.000100"
+        # Slack's clock: real time, unique and increasing, so `oldest` windows work as on Slack.
+        with self._lock:
+            self._last_ts = max(time.time(), self._last_ts + 0.000001)
+            return f"{self._last_ts:.6f}"
 
     def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         blocks = args.get("blocks")
@@ -264,7 +312,17 @@ class SlackStub:
             ts = self._next_ts()
             message = {"ts": ts, "text": args.get("text", ""), "blocks": args.get("blocks", []),
                        "thread_ts": args.get("thread_ts"), "bot_id": self.BOT_ID}
+            metadata = args.get("metadata")
+            if isinstance(metadata, str):
+                metadata = json.loads(metadata)
+            if metadata:
+                message["metadata"] = metadata
+            self.messages.setdefault(str(channel), []).append(message)
             return {"ok": True, "channel": channel, "ts": ts, "message": message}
+        if method == "conversations.history":
+            top = [m for m in self.messages.get(str(channel), [])
+                   if m.get("thread_ts") in (None, m["ts"])]
+            return self._page(top, args)
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": self._next_ts()}
         if method == "chat.update":
@@ -277,11 +335,22 @@ class SlackStub:
             return {"ok": True, "users": self.usergroups.get(str(args.get("usergroup")), [])}
         if method == "conversations.replies":
             key = (str(channel), str(args.get("ts")))
-            return {"ok": True, "messages": self.threads.get(key, []), "has_more": False}
+            if key in self.threads:
+                return {"ok": True, "messages": self.threads[key], "has_more": False}
+            thread = [m for m in self.messages.get(str(channel), [])
+                      if m["ts"] == key[1] or m.get("thread_ts") == key[1]]
+            return self._page(thread, args, newest_first=False)
         if method == "users.info":
             user = str(args.get("user"))
             return {"ok": True, "user": {"id": user, "name": user.lower(), "tz": "Asia/Tokyo",
                                          "real_name": f"User {user}", "locale": "ja-JP"}}
+        if method == "users.lookupByEmail":
+            email = str(args.get("email", "")).lower()
+            if email not in self.members_by_email:
+                return {"ok": False, "error": "users_not_found"}
+            member = self.members_by_email[email]
+            return {"ok": True, "user": {"id": member, "name": member.lower(),
+                                         "profile": {"email": email}}}
         if method == "files.getUploadURLExternal":
             file_id = f"F{next(self._ts):05d}"
             return {"ok": True, "file_id": file_id, "upload_url": f"{self.base}/upload/{file_id}"}
@@ -295,22 +364,47 @@ class SlackStub:
             return {"ok": True}
         return {"ok": False, "error": "unknown_method"}
 
+    @staticmethod
+    def _page(messages: list[dict[str, Any]], args: dict[str, Any],
+              newest_first: bool = True) -> dict[str, Any]:
+        """One page of a history read: the `oldest`/`latest` window, `limit` and a cursor."""
+        inclusive = str(args.get("inclusive", "")).lower() in {"1", "true"}
+        oldest, latest = float(args.get("oldest") or 0), float(args.get("latest") or 1e12)
+
+        def within(ts: float) -> bool:
+            return oldest <= ts <= latest if inclusive else oldest < ts < latest
+
+        chosen = [m for m in messages if within(float(m["ts"]))]
+        chosen.sort(key=lambda m: float(m["ts"]), reverse=newest_first)
+        if str(args.get("include_all_metadata", "")).lower() not in {"1", "true"}:
+            chosen = [{k: v for k, v in m.items() if k != "metadata"} for m in chosen]
+        start, limit = int(args.get("cursor") or 0), int(args.get("limit") or 100)
+        page, more = chosen[start:start + limit], start + limit < len(chosen)
+        return {"ok": True, "messages": page, "has_more": more,
+                "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
+
     def _record(
         self, method: str, args: dict[str, Any], headers: dict[str, str]
-    ) -> tuple[int, dict[str, str], dict[str, Any]]:
+    ) -> tuple[int, dict[str, str], dict[str, Any], float]:
+        """(status, headers, body, seconds to wait before answering) of one call."""
         with self._lock:
             failures = self._failures.get(method)
             if failures:
-                status, retry_after = failures.pop(0)
+                status, retry_after, posted = failures.pop(0)
+                if posted:
+                    self._answer(method, args)
                 self.calls.append(Call(method, args, headers))
                 self._lock.notify_all()
+                error = "ratelimited" if status == 429 else "internal_error"
                 return status, {"Retry-After": str(retry_after)}, {"ok": False,
-                                                                   "error": "ratelimited"}
+                                                                   "error": error}, 0.0
             body = self._answer(method, args)
             if body.get("ok"):
                 self.calls.append(Call(method, args, headers))
+            delays = self._delays.get(method)
+            delay = delays.pop(0) if delays else 0.0
             self._lock.notify_all()
-            return 200, {}, body
+            return 200, {}, body, delay
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         stub = self
@@ -356,7 +450,12 @@ class SlackStub:
                 else:
                     method = path.rsplit("/", 1)[-1]
                 headers = {k.lower(): v for k, v in self.headers.items()}
-                self._reply(*stub._record(method, args, headers))
+                status, reply_headers, body, delay = stub._record(method, args, headers)
+                if delay:
+                    stub._hold(delay)  # the call took effect; only the answer is late
+                # A client that gave up waiting (its timeout) has closed the connection.
+                with contextlib.suppress(OSError):
+                    self._reply(status, reply_headers, body)
 
         return Handler
 

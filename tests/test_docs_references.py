@@ -18,7 +18,7 @@ FOLDER = re.compile(r"`((?:banso|jobs|cs|bot|core|retrieval|tests|bench|docs|kno
 MODULE = re.compile(r"`((?:banso|jobs|cs|bot|core|retrieval)(?:\.[A-Za-z_]\w*)+)")
 # Dotted names in docs that are not modules: logger names and keys of the rules file.
 NOT_MODULES = {"banso.http", "banso.bolt", "jobs.lang", "jobs.schedules",
-               "jobs.onboarding_checkins", "jobs.deliver_every_seconds"}
+               "jobs.onboarding_checkins", "jobs.deliver_every_seconds", "banso.toml"}
 
 
 def _resolves(name: str) -> bool:

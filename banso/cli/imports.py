@@ -71,12 +71,14 @@ def demo_seed(
     """Replace the demo customer base (ids demo-*) with a realistic one dated from today."""
     from core.db import session_scope
     from cs.accounts.seed import seed_demo
+    from cs.community.seed import seed_community
 
     services = services_or_exit(slack=False)
     with session_scope(services.session_factory) as session:
         summary = seed_demo(session, services.now(), accounts=accounts, seed=seed,
                             tz=services.timezone)
-    typer.echo(summary.describe())
+        community = seed_community(session, services.now(), tz=services.timezone, seed=seed)
+    typer.echo(f"{summary.describe()}; {community.describe()}")
 
 
 def register(app: typer.Typer) -> None:

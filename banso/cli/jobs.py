@@ -35,7 +35,10 @@ def run(
         return
     report = recorded(name, lambda: run_alert_job(name, services, now, dry_run=dry_run))
     for message in report.planned:
-        typer.echo(("would post " if dry_run else "queued     ") + message.describe())
+        if dry_run:
+            typer.echo("would post " + message.as_read() + "\n")
+        else:
+            typer.echo("queued     " + message.describe())
     typer.echo(report.summary())
     if report.delivery is not None:
         d = report.delivery

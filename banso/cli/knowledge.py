@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from banso.cli.support import settings_or_exit
+from banso.cli.support import require_knowledge, settings_or_exit
 
 
 def knowledge_lint(
@@ -18,8 +18,13 @@ def knowledge_lint(
     from retrieval.lint import lint
 
     if not paths:
-        paths = [settings_or_exit().knowledge_dir]
+        settings = settings_or_exit(announce=False)
+        require_knowledge(settings)
+        paths = [settings.knowledge_dir]
     report = lint(paths)
+    if report.missing:
+        typer.echo(report.summary(), err=True)
+        raise typer.Exit(2)
     for problem in report.problems:
         typer.echo(str(problem))
     typer.echo(report.summary())

@@ -10,7 +10,7 @@ from typing import Any
 
 import typer
 
-from banso.cli.support import settings_or_exit
+from banso.cli.support import require_knowledge, settings_or_exit
 from retrieval.models import SearchResult, Visibility
 
 
@@ -32,6 +32,7 @@ def ask(
     from retrieval.service import QueryError
 
     settings = settings_or_exit()
+    require_knowledge(settings)
     retriever = load_retriever(settings)
     try:
         result = retriever.search(question, Visibility(visibility.value), k=k)
@@ -56,6 +57,7 @@ def index() -> None:
     from retrieval.store import KnowledgeSource
 
     settings = settings_or_exit()
+    require_knowledge(settings)
     started = time.perf_counter()
     source = KnowledgeSource(settings.knowledge_dir, settings.index_dir, embedder_of(settings))
     built = source.load_or_build()

@@ -6,10 +6,13 @@ and the KPIs see web and Slack answers alike.
 
 from __future__ import annotations
 
-from dataclasses import replace
+import queue
+import threading
+from concurrent.futures import Future
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot import service as bot_service
 from bot.models import Surface
@@ -29,6 +32,71 @@ def record_web_question(
         visibility=Visibility.PUBLIC, now=now,
     )
     return question.id
+
+
+@dataclass
+class _Pending:
+    result: SearchResult
+    shown: list[Hit]
+    decision: Decision
+    now: datetime
+    answer_id: Future[int] = field(default_factory=Future)
+
+
+class AnswerLog:
+    """Stores web answers in batches: one transaction for the questions that arrived together.
+
+    Profiled under 8 clients on SQLite, the per-request commit (its WAL sync) and session setup
+    were the largest cost after the embedding; concurrent requests now share one. Each request
+    still waits for its own row, because the answer id it returns is the row's id.
+    """
+
+    def __init__(self, factory: sessionmaker[Session], *, batch: int = 32,
+                 timeout: float = 30.0) -> None:
+        self._factory = factory
+        self._batch = batch
+        self._timeout = timeout
+        self._queue: queue.SimpleQueue[_Pending] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._worker: threading.Thread | None = None
+
+    def record(self, result: SearchResult, shown: list[Hit], decision: Decision,
+               now: datetime) -> int:
+        """Store the question with what the visitor was shown; returns the answer id."""
+        pending = _Pending(result, shown, decision, now)
+        self._start()
+        self._queue.put(pending)
+        return pending.answer_id.result(timeout=self._timeout)
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._worker is None:
+                self._worker = threading.Thread(target=self._work, name="answer-log",
+                                                daemon=True)
+                self._worker.start()
+
+    def _work(self) -> None:
+        while True:
+            batch = [self._queue.get()]
+            while len(batch) < self._batch:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            self._write(batch)
+
+    def _write(self, batch: list[_Pending]) -> None:
+        try:
+            with self._factory() as session:
+                ids = [record_web_question(session, p.result, p.shown, p.decision, p.now)
+                       for p in batch]
+                session.commit()
+        except Exception as exc:  # each waiting request reports it; the writer goes on
+            for pending in batch:
+                pending.answer_id.set_exception(exc)
+            return
+        for pending, answer_id in zip(batch, ids, strict=True):
+            pending.answer_id.set_result(answer_id)
 
 
 def record_web_feedback(

@@ -16,7 +16,19 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from banso import __version__
 from banso.runtime import Runtime, build_runtime, seed_demo_if_empty
-from banso.web import ask, cs_metrics, health, ingest, page, slack_events
+from banso.web import (
+    ask,
+    cs_metrics,
+    docs,
+    examples,
+    handoff,
+    health,
+    ingest,
+    outage,
+    page,
+    slack_events,
+)
+from banso.web.answers import AnswerLog
 from banso.web.deps import api_token_refusal, bearer_token
 from banso.web.middleware import BodyLimitMiddleware, BodyRule, Gate, RequestContextMiddleware
 from banso.web.ratelimit import RateLimiter
@@ -52,19 +64,27 @@ def create_app(
         version=__version__,
         description="Customer-success chat-ops: website chat API, ingest API, health and metrics.",
         lifespan=lifespan,
+        docs_url=None,  # served from packaged assets instead of a CDN (banso.web.docs)
+        redoc_url=None,
     )
     app.state.services = services
     app.add_exception_handler(RequestValidationError, validation_error)
     app.state.ask_limiter = RateLimiter(settings.ask_rate_limit_per_minute, clock=clock)
+    app.state.answer_log = AnswerLog(services.session_factory)
+    app.state.handoff_limiter = RateLimiter(settings.handoff_rate_limit_per_minute, clock=clock)
+    app.state.feedback_limiter = RateLimiter(settings.feedback_rate_limit_per_minute, clock=clock)
 
     app.include_router(page.router)
     app.include_router(ask.router)
+    app.include_router(examples.router)
+    app.include_router(handoff.router)
     app.include_router(health.router)
     app.include_router(ingest.router)
     app.include_router(cs_metrics.router)
+    outage.register(app)
 
-    if runtime.bolt_app is not None:
-        slack_events.mount(app, runtime.bolt_app, settings.slack_signing_secret)
+    slack_events.mount(app, runtime.bolt_app, settings.slack_signing_secret)
+    docs.mount(app)
     rules = _body_rules(settings, slack=runtime.bolt_app is not None)
     app.add_middleware(BodyLimitMiddleware, rules=rules, default=DEFAULT_MAX_BODY)
     app.add_middleware(RequestContextMiddleware)
@@ -82,11 +102,12 @@ def _body_rules(settings: Settings, *, slack: bool) -> dict[str, BodyRule]:
         # as a 12-byte JSON escape (an emoji is \ud83d\ude00), so 1,000 escaped emoji fit.
         "/api/ask": BodyRule(settings.ask_max_chars * 12 + 1024),
         "/api/feedback": BodyRule(1024),
+        "/api/handoff": BodyRule(16 * 1024),
         **{path: ingest_rule for path in ingest.PATHS},
     }
-    if slack:
-        rules[slack_events.EVENTS_PATH] = BodyRule(slack_events.MAX_BODY_BYTES,
-                                                   slack_events.signature_gate())
+    # Without Slack the route answers 503 unread; with it, the signature headers come first.
+    gate = slack_events.signature_gate() if slack else None
+    rules[slack_events.EVENTS_PATH] = BodyRule(slack_events.MAX_BODY_BYTES, gate)
     return rules
 
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from concurrent.futures import Future
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 
-from banso.web.answers import UnknownAnswer, record_web_feedback, record_web_question
+from banso.web.answers import AnswerLog, UnknownAnswer, record_web_feedback
 from banso.web.deps import ServicesDep, SessionDep
+from banso.web.markdown import to_html
 from banso.web.ratelimit import RateLimiter
 from banso.web.schemas import (
     AnswerEntry,
@@ -22,13 +26,18 @@ from banso.web.schemas import (
 from banso.web.validation import StrictJsonRoute
 from core.i18n import t
 from core.services import Services
+from cs.community.web import record_web_question as record_account_question
+from cs.community.web import verified_account
 from retrieval.models import Decision, Hit, SearchResult, Visibility
-from retrieval.service import QueryError
+from retrieval.queries import PreparedQuery
+from retrieval.query_cache import Vector
+from retrieval.service import QueryBusy, QueryError
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api", tags=["chat"], route_class=StrictJsonRoute)
 
 MAX_ENTRIES = 5
+_Admitted = tuple[PreparedQuery, "Future[Vector]"]
 
 def client_key(request: Request) -> str:
     # request.client is the real visitor only when ProxyHeadersMiddleware trusted the proxy
@@ -36,15 +45,29 @@ def client_key(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def rate_limit(request: Request) -> None:
-    limiter: RateLimiter = request.app.state.ask_limiter
-    retry_after = limiter.acquire(client_key(request))
+def _charge(request: Request, cost: float) -> None:
+    limit(request, request.app.state.ask_limiter, "questions", cost)
+
+
+def limit(request: Request, limiter: RateLimiter, what: str, cost: float = 1.0) -> None:
+    """429 with Retry-After once this client has used up its bucket (`cost` tokens a request)."""
+    retry_after = limiter.acquire(client_key(request), cost)
     if retry_after:
         raise HTTPException(
             status.HTTP_429_TOO_MANY_REQUESTS,
-            f"too many questions; retry in {retry_after} s",
+            f"too many {what}; retry in {retry_after} s",
             headers={"Retry-After": str(retry_after)},
         )
+
+
+def rate_limit(request: Request) -> None:
+    limit(request, request.app.state.ask_limiter, "questions")
+
+
+def feedback_rate_limit(request: Request) -> None:
+    # Its own bucket: votes are cheap, but unlimited ones would let one client flood the
+    # answer log and skew the curators' down-vote report.
+    limit(request, request.app.state.feedback_limiter, "feedback clicks")
 
 
 def _question_error(kind: str, message: str) -> RequestValidationError:
@@ -54,16 +77,43 @@ def _question_error(kind: str, message: str) -> RequestValidationError:
     )
 
 
-def _search(services: Services, question: str) -> SearchResult:
+def _prepare(services: Services, question: str) -> PreparedQuery:
     limit = services.settings.ask_max_chars
     if len(question) > limit:
         raise _question_error(
             "string_too_long", f"question is {len(question)} characters; the limit is {limit}"
         )
     try:
-        return services.retriever.search(question, Visibility.PUBLIC, k=MAX_ENTRIES)
+        return services.retriever.prepare(question)
     except QueryError as exc:
         raise _question_error("value_error", str(exc)) from None
+
+
+def _busy(busy: QueryBusy) -> HTTPException:
+    return HTTPException(
+        status.HTTP_503_SERVICE_UNAVAILABLE, f"busy; retry in {busy.retry_after} s",
+        headers={"Retry-After": str(busy.retry_after)},
+    )
+
+
+def _admit(request: Request, services: Services, question: str) -> _Admitted:
+    """Check, charge and queue a question (in a worker thread: tokenizing is CPU work)."""
+    prepared = _prepare(services, question)
+    _charge(request, prepared.cost)
+    try:
+        return prepared, services.retriever.queries.submit(prepared, client_key(request))
+    except QueryBusy as busy:
+        raise _busy(busy) from None
+
+
+async def _vector(services: Services, pending: Future[Vector]) -> Vector:
+    # Awaited, not blocked on: a question waiting for the embedder holds no thread, so the
+    # embedder's bounded queue, not the threadpool's size, is what admits questions.
+    pool = services.retriever.queries
+    try:
+        return await asyncio.wait_for(asyncio.wrap_future(pending), pool.limits.timeout)
+    except TimeoutError:
+        raise _busy(pool.gave_up(pending)) from None
 
 
 def _public_hits(result: SearchResult, suggest_threshold: float) -> list[Hit]:
@@ -81,6 +131,7 @@ def _public_hits(result: SearchResult, suggest_threshold: float) -> list[Hit]:
 def _entry(hit: Hit) -> AnswerEntry:
     return AnswerEntry(
         id=hit.entry.id, title=hit.entry.title, answer=hit.entry.body,
+        answer_html=to_html(hit.entry.body),
         score=round(hit.score, 4), links=list(hit.entry.links),
     )
 
@@ -88,20 +139,31 @@ def _entry(hit: Hit) -> AnswerEntry:
 @router.post(
     "/ask",
     response_model=AskResponse,
-    dependencies=[Depends(rate_limit)],
     responses={
         413: {"model": ErrorBody, "description": "Body far larger than any allowed question."},
-        429: {"model": ErrorBody, "description": "Rate limit; see Retry-After."},
+        429: {"model": ErrorBody, "description": "Rate limit (long questions cost more); "
+              "see Retry-After."},
+        503: {"model": ErrorBody, "description": "Search queue full or database unavailable; "
+              "see Retry-After."},
     },
     summary="Answer a question from the public knowledge base",
 )
-def ask(body: AskRequest, services: ServicesDep, session: SessionDep) -> AskResponse:
-    result = _search(services, body.question)
-    hits = _public_hits(result, services.retriever.scoring.suggest_threshold)
+async def ask(body: AskRequest, request: Request, services: ServicesDep) -> AskResponse:
+    question, pending = await run_in_threadpool(_admit, request, services, body.question)
+    vector = await _vector(services, pending)
+    return await run_in_threadpool(_answer, request, services, body, question, vector)
+
+
+def _answer(request: Request, services: Services, body: AskRequest, question: PreparedQuery,
+            vector: Vector) -> AskResponse:
+    retriever = services.retriever
+    result = retriever.search_vector(question, vector, Visibility.PUBLIC, k=MAX_ENTRIES)
+    hits = _public_hits(result, retriever.scoring.suggest_threshold)
     decision = result.decision if hits else Decision.ABSTAIN
     lang: Lang = body.lang or ("en" if result.lang == "en" else "ja")
-    answer_id = record_web_question(session, result, hits, decision, services.now())
-    session.commit()
+    answers: AnswerLog = request.app.state.answer_log
+    answer_id = answers.record(result, hits, decision, services.now())
+    _count_for_account(services, body.account_token, answer_id)
     # Never the question text at INFO: visitors type personal data into chat boxes.
     log.info("answered", extra={"decision": decision.value, "entries": len(hits),
                                 "chars": len(body.question), "answer_id": answer_id})
@@ -111,10 +173,27 @@ def ask(body: AskRequest, services: ServicesDep, session: SessionDep) -> AskResp
     )
 
 
+def _count_for_account(services: Services, token: str | None, answer_id: int) -> None:
+    """A question from a page that passed a valid signed account token counts for that
+    account's community activity (unsigned or expired tokens are ignored)."""
+    secret = services.settings.chat_account_secret
+    account = verified_account(token, secret.get_secret_value() if secret else None,
+                               services.now())
+    if account is None:
+        return
+    with services.session_factory() as session:
+        record_account_question(session, answer_id, account, services.timezone)
+        session.commit()
+
+
 @router.post(
     "/feedback",
     response_model=FeedbackResponse,
-    responses={404: {"model": ErrorBody, "description": "No such answer_id."}},
+    dependencies=[Depends(feedback_rate_limit)],
+    responses={
+        404: {"model": ErrorBody, "description": "No such answer_id."},
+        429: {"model": ErrorBody, "description": "Rate limit; see Retry-After."},
+    },
     summary="Record a helpful / not-helpful click on an answer",
 )
 def feedback(

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
-from pydantic import BaseModel
+from pydantic import AfterValidator, BaseModel
 
 from banso.web.deps import ServicesDep, require_api_token
-from cs.kpis.formulas import Period
+from cs.kpis.formulas import FIRST_YEAR, LAST_YEAR, Period
 from cs.kpis.report import ReportError, compute_metrics
 from cs.kpis.service import CsMetrics
 
@@ -16,9 +16,14 @@ router = APIRouter(prefix="/api/metrics", tags=["metrics"],
                    dependencies=[Depends(require_api_token)])
 
 
-# The pattern makes FastAPI answer a bad month with its documented 422 validation list.
-# Years 1900–2199 only: a month far outside that is a typo, and year 0 has no calendar.
-MONTH_PATTERN = r"^(19|20|21)[0-9]{2}-(0[1-9]|1[0-2])$"
+def _valid_month(text: str) -> str:
+    Period.parse_month(text)  # raises PeriodError (a ValueError) outside the accepted range
+    return text
+
+
+# Checked by the same parser as `banso report --period`, so both accept the same months; its
+# PeriodError becomes FastAPI's documented 422 validation list.
+Month = Annotated[str, AfterValidator(_valid_month)]
 
 
 class ReportProblem(BaseModel):
@@ -35,14 +40,15 @@ class ReportProblem(BaseModel):
 def cs_metrics(
     services: ServicesDep,
     period: Annotated[
-        str | None,
-        Query(pattern=MONTH_PATTERN, examples=["2026-10"],
-              description="Month as YYYY-MM; default: the last complete month."),
+        Month | None,
+        Query(examples=["2026-10"], max_length=20,
+              description=f"Month as YYYY-MM ({FIRST_YEAR}-01 to {LAST_YEAR}-12); default: "
+                          "the last complete month."),
     ] = None,
 ) -> CsMetrics:
     # A plain `def` route: FastAPI runs it in a worker thread, so the report's database work
     # never blocks the event loop.
-    chosen = Period.parse_month(period) if period else None
+    chosen = Period.parse_month(period) if period is not None else None
     try:
         return compute_metrics(services, services.now(), chosen)
     except ReportError as exc:

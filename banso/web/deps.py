@@ -17,7 +17,9 @@ from core.settings import Settings
 _bearer = HTTPBearer(auto_error=False)
 
 
-def get_services(request: Request) -> Services:
+# async: FastAPI runs a plain `def` dependency in the threadpool, a thread hop per request for
+# reading one attribute.
+async def get_services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
 

@@ -10,6 +10,7 @@ with Retry-After (cs.accounts.batch). New contact changes are alerted at once af
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, HTTPException, status
@@ -24,6 +25,8 @@ from cs.accounts.schemas import ImportResult
 from jobs.alert_jobs import alert_contact_changes
 
 MAX_ROWS = 50_000
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/api", tags=["ingest"], dependencies=[Depends(require_api_token)],
                    route_class=StrictJsonRoute)

@@ -118,7 +118,12 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        rule = self.rules.get(scope.get("path", ""), self.default)
+        path = scope.get("path", "")
+        rule = self.rules.get(path, self.default)
+        if path in self.rules:
+            # Refusals happen before routing: name the route for the access line and metrics
+            # (these paths are a fixed set, so the label stays bounded).
+            scope.setdefault("route", _Named(path))
         headers = Headers(scope=scope)
         refusal = rule.gate(headers) if rule.gate else None
         if refusal is not None:
@@ -140,6 +145,11 @@ class BodyLimitMiddleware:
             if message["type"] != "http.request" or not message.get("more_body", False):
                 break
         await self.app(scope, _replay(messages, receive), send)
+
+
+@dataclass(frozen=True)
+class _Named:
+    path: str
 
 
 def _replay(messages: list[Message], receive: Receive) -> Receive:

@@ -1,4 +1,7 @@
-"""Per-client token bucket for POST /api/ask.
+"""Per-client token bucket for POST /api/ask, spent by what each question costs.
+
+A question's cost is its share of the embedder (`PreparedQuery.cost`: 1 for a typical question,
+up to 2 at the token cap), so long questions use up a client's minute sooner.
 
 Buckets live in this process's memory: two replicas behind a load balancer each allow the full
 rate (documented in docs/operations.md); the load balancer is the place for a global limit.
@@ -34,8 +37,9 @@ class RateLimiter:
         self._buckets: OrderedDict[str, _Bucket] = OrderedDict()
         self._lock = threading.Lock()  # routes run in a threadpool
 
-    def acquire(self, client: str) -> int:
-        """Take one token; returns 0 when allowed, else whole seconds until the next token."""
+    def acquire(self, client: str, cost: float = 1.0) -> int:
+        """Take `cost` tokens; returns 0 when allowed, else whole seconds until there are enough."""
+        cost = min(cost, self._capacity)  # a cost above the bucket would never be allowed
         now = self._clock()
         with self._lock:
             bucket = self._buckets.pop(client, None) or _Bucket(self._capacity, now)
@@ -48,7 +52,7 @@ class RateLimiter:
             # memory without bound; a forgotten client simply starts with a full bucket.
             while len(self._buckets) > self._max_clients:
                 self._buckets.popitem(last=False)
-            if bucket.tokens >= 1.0:
-                bucket.tokens -= 1.0
+            if bucket.tokens >= cost:
+                bucket.tokens -= cost
                 return 0
-            return max(1, math.ceil((1.0 - bucket.tokens) / self._refill_per_second))
+            return max(1, math.ceil((cost - bucket.tokens) / self._refill_per_second))

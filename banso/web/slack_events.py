@@ -6,6 +6,9 @@ middleware), the size (413, 1 MB), the HMAC over the raw bytes (401), and only t
 parsing (400 for a signed body bolt cannot read). Bolt itself builds its request by parsing the
 body first, so `{{{` or invalid UTF-8 would be a 500 there; and its own verifier logs the whole
 body of a badly signed request at INFO, so an unsigned 200 MB POST was one 200 MB log line.
+
+The route always exists and is documented: without Slack settings it answers 503 with the
+variables that turn it on (a 404 read as "wrong URL" to whoever set up the Slack app).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import hmac
 import logging
 import time
 from collections.abc import Callable
+from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from pydantic import SecretStr
@@ -35,6 +39,28 @@ MAX_BODY_BYTES = 1024 * 1024
 MAX_CLOCK_SKEW_SECONDS = 5 * 60
 
 log = logging.getLogger(__name__)
+
+NOT_CONFIGURED = ("Slack is not configured: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET "
+                  "(HTTP mode) and restart")
+
+_DOC: dict[str, Any] = {
+    "summary": "Slack events, slash commands and interactivity (HTTP mode)",
+    "description": "Set this URL as the Slack app's Request URL. Slack signs every request "
+    "(`X-Slack-Signature`, `X-Slack-Request-Timestamp`); a missing, wrong or older than five "
+    "minutes signature is refused with 401. The body is Slack's: JSON for the Events API "
+    "(including the `url_verification` challenge), form-encoded for commands and interactivity. "
+    "Without SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET the endpoint answers 503.",
+    "responses": {
+        200: {"description": "Acknowledged (or the url_verification challenge echoed)."},
+        401: {"description": "Signature missing, invalid or expired."},
+        503: {"description": "Slack is not configured on this server.",
+              "content": {"application/json": {"example": {"detail": NOT_CONFIGURED}}}},
+    },
+    "openapi_extra": {"requestBody": {"required": True, "content": {
+        "application/json": {"schema": {"type": "object"}},
+        "application/x-www-form-urlencoded": {"schema": {"type": "object"}},
+    }}},
+}
 
 
 def _refused() -> JSONResponse:
@@ -73,7 +99,7 @@ def is_signed(secret: str, body: bytes, headers: Headers, now: float) -> bool:
 
 
 def mount(
-    fastapi_app: FastAPI, bolt_app: App, signing_secret: SecretStr | None,
+    fastapi_app: FastAPI, bolt_app: App | None, signing_secret: SecretStr | None,
     path: str = EVENTS_PATH, clock: Callable[[], float] = time.time,
 ) -> None:
     """Add the Slack endpoint: verified here, then dispatched by bolt (which verifies again).
@@ -87,6 +113,8 @@ def mount(
     secret = signing_secret.get_secret_value() if signing_secret else None
 
     async def slack_events(request: Request) -> Response:
+        if bolt_app is None:
+            return JSONResponse({"detail": NOT_CONFIGURED}, status_code=503)
         body = await _read_capped(request)
         if body is None:
             return JSONResponse({"error": "request body too large"}, status_code=413)
@@ -96,14 +124,14 @@ def mount(
         try:
             bolt_request = _readable(request, body)
         except ValueError as exc:  # invalid UTF-8, not JSON / a form, or not Slack's shape
-            log.info("signed slack request not readable: %s", str(exc)[:200],
+            log.info("signed slack request not readable: %s", str(exc)[:120],
                      extra={"bytes": len(body)})
             return JSONResponse({"error": "malformed body"}, status_code=400)
         bolt_response = await run_in_threadpool(bolt_app.dispatch, bolt_request)
         return to_starlette_response(bolt_response)
 
-    fastapi_app.add_api_route(path, slack_events, methods=["POST"], include_in_schema=False,
-                              name="slack_events")
+    fastapi_app.add_api_route(path, slack_events, methods=["POST"], name="slack_events",
+                              tags=["slack"], **_DOC)
 
 
 def _readable(request: Request, body: bytes) -> BoltRequest:

@@ -6,17 +6,21 @@ from typing import Any
 
 from slack_bolt import App
 
-from bot.answering import answer_event
+from bot.answering import answer_event, replay_held
+from bot.held import HeldQuestions
 from core.services import Services
 from core.slack.interaction import acknowledge
 
 
 def register(app: App, services: Services) -> None:
+    # Questions that meet an unreachable database wait here (one queue per bolt app).
+    held = HeldQuestions(lambda question: replay_held(services, question))
+
     def on_mention(body: dict[str, Any]) -> None:
-        answer_event(services, body, mentioned=True)
+        answer_event(services, body, mentioned=True, held=held)
 
     def on_message(body: dict[str, Any]) -> None:
-        answer_event(services, body, mentioned=False)
+        answer_event(services, body, mentioned=False, held=held)
 
     # Slack wants its 200 within 3 s; the search and the reply happen in the lazy listener.
     app.event("app_mention")(ack=acknowledge, lazy=[on_mention])

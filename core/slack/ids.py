@@ -24,6 +24,9 @@ class ActionId(StrEnum):
     SNOOZE_UNTIL = "alert_snooze_until"  # datepicker
     LOG_TOUCH = "alert_log_touch"  # static_select: call / meeting / email
     SNOOZE_FORM = "alert_snooze_form"  # button: opens the snooze modal (with a reason)
+    # a tech-touch digest's items (cs.alerts)
+    DIGEST_TAKE_OVER = "alert_digest_take_over"  # the item becomes a card assigned to the clicker
+    DIGEST_NOT_USEFUL = "alert_digest_not_useful"
 
 
 class ViewId(StrEnum):

@@ -8,11 +8,17 @@ optional and of the one type Slack sends; everything else passes through untouch
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 Text = str | None
+# Where an ephemeral answer goes; anything else could only make the reply fail (Slack's are
+# https://hooks.slack.com/…).
+Url = Annotated[str, Field(pattern=r"^https?://[^\s]+$")] | None
+# User and channel ids (U…, W…, C…, D…, G…): our messages write them into <@…> and <#…>, so
+# "U1> <!here" must never get that far.
+SlackId = Annotated[str, Field(pattern=r"^[A-Z0-9]*$", max_length=64)] | None
 
 
 class MalformedPayload(ValueError):
@@ -24,7 +30,7 @@ class _Part(BaseModel):
 
 
 class _Id(_Part):
-    id: Text = None
+    id: SlackId = None
 
 
 class _Option(_Part):
@@ -44,9 +50,9 @@ class _Action(_Part):
 class _Event(_Part):
     type: Text = None
     subtype: Text = None
-    user: Text = None
+    user: SlackId = None
     bot_id: Text = None
-    channel: Text = None
+    channel: SlackId = None
     channel_type: Text = None
     text: Text = None
     ts: Text = None
@@ -57,7 +63,7 @@ class _Event(_Part):
 
 
 class _Container(_Part):
-    channel_id: Text = None
+    channel_id: SlackId = None
     message_ts: Text = None
     thread_ts: Text = None
     is_ephemeral: bool | None = None
@@ -95,8 +101,10 @@ class _Payload(_Part):
     view: _View | None = None
     event: _Event | None = None
     actions: list[_Action] | None = Field(None, min_length=1)  # bolt reads actions[0]
-    response_url: Text = None
+    response_url: Url = None
     trigger_id: Text = None
+    user_id: SlackId = None  # slash commands
+    channel_id: SlackId = None
 
     @model_validator(mode="before")
     @classmethod
@@ -115,6 +123,11 @@ def check_shape(body: object) -> None:
     try:
         _Payload.model_validate(body)
     except ValidationError as exc:
-        # Field locations only: the values are the sender's and stay out of the log.
-        where = ", ".join(".".join(str(p) for p in e["loc"]) for e in exc.errors()[:3])
+        # Field locations only: the values are the sender's and stay out of the log (and so do
+        # long or undecodable keys: a modal's block ids are the sender's too).
+        where = ", ".join(".".join(_printable(p) for p in e["loc"]) for e in exc.errors()[:3])
         raise MalformedPayload(f"unexpected types at {where}") from None
+
+
+def _printable(part: object) -> str:
+    return str(part)[:24].encode("ascii", "backslashreplace").decode("ascii")

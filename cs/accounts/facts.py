@@ -12,7 +12,7 @@ instead of one range scan per batch: PostgreSQL's per-batch plans cost ~5x the p
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -28,7 +28,7 @@ from cs.accounts.models import (
     Touchpoint,
     UsageSnapshot,
 )
-from cs.rules.models import AccountFacts
+from cs.rules.models import AccountFacts, CommunityActivity
 
 # Snapshots older than this are not read: the facts look back at most 30 days, and bounding the
 # scan keeps the cost flat as years of daily snapshots pile up.
@@ -53,12 +53,17 @@ class UnknownAccountError(LookupError):
     """No account has the given id."""
 
 
-def iter_facts(session: Session, now: datetime, batch_size: int = 5000) -> Iterator[AccountFacts]:
+def iter_facts(
+    session: Session, now: datetime, batch_size: int = 5000,
+    community: Mapping[str, CommunityActivity] | None = None,
+) -> Iterator[AccountFacts]:
     """Facts of every live (active or trial) account, in account id order.
 
     Rows are fetched `batch_size` at a time (server-side cursors on PostgreSQL), so memory stays
-    flat. Read from a session of its own if you commit writes while iterating.
+    flat. Read from a session of its own if you commit writes while iterating. `community`:
+    the accounts' community activity by id (cs.community.activity.window_activity), if read.
     """
+    found = community or {}
     conn = session.connection()
     today = now.date()
 
@@ -74,13 +79,16 @@ def iter_facts(session: Session, now: datetime, batch_size: int = 5000) -> Itera
         used, changed, touched = usage.take(key), changes.take(key), touches.take_all(key)
         if account[_STATUS] in LIVE_STATUSES:
             yield _facts(account, _usage(used), changed[1] if changed else None,
-                         {kind: at for _, kind, at in touched})
+                         {kind: at for _, kind, at in touched}, found.get(key))
     for side in (usage, changes, touches):
         side.expect_exhausted()
 
 
-def facts_for(session: Session, account_id: str, now: datetime) -> AccountFacts:
-    """Facts of one account, whatever its status."""
+def facts_for(
+    session: Session, account_id: str, now: datetime,
+    community: CommunityActivity | None = None,
+) -> AccountFacts:
+    """Facts of one account, whatever its status (`community`: its community activity)."""
     conn = session.connection()
     account = conn.execute(_ACCOUNTS.where(_a.id == account_id)).first()
     if account is None:
@@ -89,12 +97,12 @@ def facts_for(session: Session, account_id: str, now: datetime) -> AccountFacts:
     changed = conn.execute(_changes_query(account_id)).first()
     touched = conn.execute(_touches_query(account_id)).all()
     return _facts(account, _usage(used), changed[1] if changed else None,
-                  {kind: at for _, kind, at in touched})
+                  {kind: at for _, kind, at in touched}, community)
 
 
 def _facts(
     account: Sequence[Any], usage: tuple[Any, ...], change: datetime | None,
-    touches: dict[str, datetime],
+    touches: dict[str, datetime], community: CommunityActivity | None = None,
 ) -> AccountFacts:
     (account_id, name, mrr, currency, plan, contract_start, renewal_date, status, owner,
      channel, flags, expansion, renewed_at) = account
@@ -102,7 +110,7 @@ def _facts(
     return AccountFacts(
         account_id, name, mrr, currency, plan, contract_start, renewal_date, status, owner,
         channel, _flags(flags), expansion, login, active, seats, setup, setup14,
-        inquiries, ratio30, change, touches, renewed_at,
+        inquiries, ratio30, change, touches, renewed_at, community,
     )
 
 

@@ -6,7 +6,9 @@ in the file, an unknown account) becomes a RowError and the good rows still go i
 connection error is no row's fault and aborts the whole import. Rows are written in key order
 with INSERT ... ON CONFLICT, so concurrent imports of the same keys queue instead of
 deadlocking or refusing each other's rows. Every change of an account's live MRR appends an
-MrrChange, so the KPI formulas can replay churn, contraction and expansion from the log alone.
+MrrChange dated by the row (`effective_date`, `churn_date`) or the import day, each churn with
+its reason, so the KPI formulas can replay churn, contraction and expansion from the log alone;
+a re-imported churn with another date or reason corrects the latest churn in place.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from enum import Enum
 from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import select, tuple_
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
@@ -91,10 +93,13 @@ def in_key_order(items: Iterable[tuple[int, Row]], key: Callable[[Row], Any]
     return sorted(items, key=lambda item: key(item[1]))
 
 
-def _refused(exc: DBAPIError) -> str:
-    """A constraint the validation missed: the row is refused, the import goes on. Lock and
-    connection errors are not caught here: they abort the whole import (cs.accounts.batch)."""
-    return f"database refused the row: {type(exc.orig).__name__}"
+def _refused(exc: DBAPIError | ValueError) -> str:
+    """A constraint the validation missed, or a misdated history row: the row is refused, the
+    import goes on. Lock and connection errors are not caught here: they abort the whole
+    import (cs.accounts.batch)."""
+    if isinstance(exc, DBAPIError):
+        return f"database refused the row: {type(exc.orig).__name__}"
+    return str(exc)
 
 
 def _db_value(value: Any) -> Any:
@@ -118,7 +123,48 @@ def import_accounts(
 ) -> ImportResult:
     result = ImportResult("accounts")
     today = now.astimezone(tz).date()
-    good = _valid_accounts(rows, lines, result)
+    for wave in _waves(_valid_accounts(rows, lines, result)):
+        _import_wave(session, wave, now, today, lines, result)
+    result.errors.sort(key=lambda error: error.index)
+    return result
+
+
+def _valid_accounts(rows: Sequence[Mapping[str, Any]], lines: Sequence[int] | None,
+                    result: ImportResult) -> list[tuple[int, AccountRow]]:
+    """The rows that validate, with their index; the others become row errors. One row per
+    account and date (effective_date, or churn_date): a history file has one row per change."""
+    first: dict[tuple[str, date | None], int] = {}
+    good: list[tuple[int, AccountRow]] = []
+    for index, raw in enumerate(rows):
+        row = parse_row(AccountRow, raw)
+        reason = row if isinstance(row, str) else row.check_dates()
+        if reason is None and isinstance(row, AccountRow):
+            if (key := (row.id, row.effective_date or row.churn_date)) in first:
+                per = "account and date" if key[1] else "account"
+                reason = f"id: duplicate of row {_ref(lines, first[key])} (one row per {per})"
+            else:
+                first[key] = index
+                good.append((index, row))
+                continue
+        result.errors.append(RowError(index, _line(lines, index), str(reason)))
+    return good
+
+
+def _waves(rows: Sequence[tuple[int, AccountRow]]) -> list[list[tuple[int, AccountRow]]]:
+    """Rows split so that no account appears twice in one batch upsert: wave n holds the n-th
+    row of every account, in file order (history is imported oldest first)."""
+    waves: list[list[tuple[int, AccountRow]]] = []
+    seen: dict[str, int] = {}
+    for item in rows:
+        n = seen[item[1].id] = seen.get(item[1].id, -1) + 1
+        if n == len(waves):
+            waves.append([])
+        waves[n].append(item)
+    return waves
+
+
+def _import_wave(session: Session, good: Sequence[tuple[int, AccountRow]], now: datetime,
+                 today: date, lines: Sequence[int] | None, result: ImportResult) -> None:
     for chunk in _chunks(in_key_order(good, lambda row: row.id)):
         for (index, _), outcome in zip(chunk, _upsert_chunk(session, chunk, now, today),
                                        strict=True):
@@ -126,27 +172,6 @@ def import_accounts(
                 setattr(result, outcome, getattr(result, outcome) + 1)
             else:
                 result.errors.append(RowError(index, _line(lines, index), outcome))
-    result.errors.sort(key=lambda error: error.index)
-    return result
-
-
-def _valid_accounts(
-    rows: Sequence[Mapping[str, Any]], lines: Sequence[int] | None, result: ImportResult
-) -> list[tuple[int, AccountRow]]:
-    """Parsed rows with consistent dates, without a second row for the same account."""
-    good: list[tuple[int, AccountRow]] = []
-    first: dict[str, int] = {}  # account id -> index of its first row in this file
-    for index, raw in enumerate(rows):
-        row = parse_row(AccountRow, raw)
-        reason = row if isinstance(row, str) else row.check_dates()
-        if reason is None and not isinstance(row, str) and row.id in first:
-            reason = f"id: duplicate of row {_ref(lines, first[row.id])} (one row per account)"
-        if reason is not None or isinstance(row, str):
-            result.errors.append(RowError(index, _line(lines, index), str(reason)))
-            continue
-        first[row.id] = index
-        good.append((index, row))
-    return good
 
 
 def _upsert_chunk(
@@ -158,7 +183,7 @@ def _upsert_chunk(
     try:
         with session.begin_nested():
             return _upsert_accounts(session, rows, now, today)
-    except (IntegrityError, DataError) as exc:
+    except (IntegrityError, DataError, HistoryError) as exc:
         if len(rows) == 1:
             return [_refused(exc)]
     outcomes = []
@@ -166,7 +191,7 @@ def _upsert_chunk(
         try:
             with session.begin_nested():
                 outcomes.extend(_upsert_accounts(session, [row], now, today))
-        except (IntegrityError, DataError) as exc:
+        except (IntegrityError, DataError, HistoryError) as exc:
             outcomes.append(_refused(exc))
     return outcomes
 
@@ -178,21 +203,20 @@ def _upsert_accounts(
     existed are locked (in the same order) and updated. An id a concurrent import inserted a
     moment ago is thus waited for and updated, never refused; two imports of the same ids
     queue instead of deadlocking."""
-    values = [{**{name: _db_value(getattr(row, name)) for name in AccountRow.model_fields},
+    values = [{**{name: _db_value(getattr(row, name)) for name in AccountRow.model_fields
+                  if name not in _NOT_STORED},
                "created_at": now, "updated_at": now} for row in rows]
     statement = insert_for(session, Account).on_conflict_do_nothing(index_elements=["id"])
     # executemany: one cached statement, sent as multi-row VALUES batches in the rows' order.
     created = set(session.scalars(statement.returning(Account.id), values))
     stored = _lock_accounts(session, [row.id for row in rows if row.id not in created])
-    last_mrr = _last_logged_mrr(session, list(stored))
     outcomes = []
     for row, inserted in zip(rows, values, strict=True):
         if row.id in created:
             _log_first_mrr(session, Account(**inserted), today)
             outcomes.append("inserted")
         elif row.id in stored:
-            outcomes.append(_update_account(session, stored[row.id], row, now, today,
-                                            last_mrr.get(row.id)))
+            outcomes.append(_update_account(session, stored[row.id], row, now, today))
         else:
             outcomes.append("id: deleted by another process during the import; import it again")
     session.flush()
@@ -211,34 +235,39 @@ def _lock_accounts(session: Session, ids: Sequence[str]) -> dict[str, Account]:
     return {account.id: account for account in session.scalars(query)}
 
 
-def _last_logged_mrr(session: Session, ids: Sequence[str]) -> dict[str, int]:
-    """Each account's MRR after its latest logged change (the log is the truth of "before")."""
-    if not ids:
-        return {}
-    order = (MrrChange.effective_on.desc(), MrrChange.id.desc())
-    ranked = select(
-        MrrChange.account_id, MrrChange.mrr_after,
-        func.row_number().over(partition_by=MrrChange.account_id, order_by=order).label("n"),
-    ).where(MrrChange.account_id.in_(ids)).subquery()
-    latest = select(ranked.c.account_id, ranked.c.mrr_after).where(ranked.c.n == 1)
-    return {account_id: mrr for account_id, mrr in session.execute(latest)}
+# Columns of the row that describe a change rather than the account: not stored on it.
+_NOT_STORED = frozenset({"effective_date"})
+_EVENT_COLUMNS = _NOT_STORED | {"id"}  # what an update never writes
+
+
+class HistoryError(ValueError):
+    """A row whose change cannot be placed in the account's MRR history (reason in the text)."""
 
 
 def _update_account(
     session: Session, account: Account, row: AccountRow, now: datetime, today: date,
-    last_mrr: int | None,
 ) -> str:
+    """Apply the row's columns and append the MRR change it makes (HistoryError: misdated)."""
     before = (account.status, account.mrr, account.contract_start, account.churn_date)
     changed = False
-    for name in row.model_fields_set - {"id"}:
+    for name in row.model_fields_set - _EVENT_COLUMNS:
         value = _db_value(getattr(row, name))
         if getattr(account, name) != value:
             setattr(account, name, value)
             changed = True
-    if not changed:
+    # The history is checked even when no column changed: a corrected date moves an event.
+    logged = _log_mrr_update(session, account, before, today, row.effective_date)
+    if logged is MrrReason.REACTIVATION:
+        # Back again: the earlier churn keeps its date and reason in the log, and a later churn
+        # must not inherit them unless the row says so.
+        for name in ("churn_date", "churn_reason"):
+            if name not in row.model_fields_set:
+                setattr(account, name, None)
+    corrected = (logged is None and account.status == AccountStatus.CHURNED
+                 and _correct_churn(account, _last_changes(session, account.id)))
+    if not (changed or logged or corrected):
         return "unchanged"
     account.updated_at = now
-    _log_mrr_update(session, account, before, today, last_mrr)
     return "updated"
 
 
@@ -258,9 +287,11 @@ def mrr_reason(before: int, after: int, old_status: str, new_status: str) -> Mrr
 def _add_mrr(
     session: Session, account: Account, on: date, before: int, after: int, reason: MrrReason
 ) -> None:
+    churn_reason = account.churn_reason if reason is MrrReason.CHURN else None
     session.add(MrrChange(
         account_id=account.id, effective_on=on, mrr_before=before, mrr_after=after,
-        currency=account.currency, reason=reason.value, created_at=account.updated_at,
+        currency=account.currency, reason=reason.value, churn_reason=churn_reason,
+        created_at=account.updated_at,
     ))
 
 
@@ -273,23 +304,57 @@ def _log_first_mrr(session: Session, account: Account, today: date) -> None:
         _add_mrr(session, account, account.churn_date or today, account.mrr, 0, MrrReason.CHURN)
 
 
+def _last_changes(session: Session, account_id: str) -> list[MrrChange]:
+    """The account's two latest MRR changes, newest first."""
+    return list(session.scalars(
+        select(MrrChange).where(MrrChange.account_id == account_id)
+        .order_by(MrrChange.effective_on.desc(), MrrChange.id.desc()).limit(2)
+    ))
+
+
 def _log_mrr_update(
     session: Session, account: Account, before: tuple[str, int, date, date | None], today: date,
-    last: int | None,
-) -> None:
+    effective: date | None,
+) -> MrrReason | None:
+    """Append the change this row makes to the MRR log and say which (None: MRR unchanged).
+    HistoryError for a change dated before the last one."""
     old_status, old_mrr, old_start, old_churn = before
+    last = _last_changes(session, account.id)
     # The log is the truth for the MRR before; accounts created outside the importer fall back.
-    previous = last if last is not None else live_mrr(old_status, old_mrr)
+    previous = last[0].mrr_after if last else live_mrr(old_status, old_mrr)
     current = live_mrr(account.status, account.mrr)
     if previous == current:
-        return
+        return None
     reason = mrr_reason(previous, current, old_status, account.status)
-    on = today
+    on = effective or today
     if reason is MrrReason.CHURN and account.churn_date is not None:
         on = account.churn_date
-    elif reason is MrrReason.REACTIVATION and account.contract_start > (old_churn or old_start):
+    elif (reason is MrrReason.REACTIVATION and effective is None
+          and account.contract_start > (old_churn or old_start)):
         on = account.contract_start  # a comeback starts with its new contract
+    if last and on < last[0].effective_on:
+        raise HistoryError(
+            f"effective_date: {on} is before this account's last MRR change on "
+            f"{last[0].effective_on}; import history oldest first")
     _add_mrr(session, account, on, previous, current, reason)
+    return reason
+
+
+def _correct_churn(account: Account, last: list[MrrChange]) -> bool:
+    """A churned account re-imported with another churn_date or churn_reason: the latest churn
+    moves to that day and takes that reason, so the report's past months follow the fix."""
+    churn = last[0] if last and last[0].reason == MrrReason.CHURN.value else None
+    if churn is None or account.status != AccountStatus.CHURNED:
+        return False
+    day = account.churn_date or churn.effective_on
+    if len(last) > 1 and day < last[1].effective_on:
+        raise HistoryError(
+            f"churn_date: {day} is before this account's previous MRR change on "
+            f"{last[1].effective_on}")
+    if (churn.effective_on, churn.churn_reason) == (day, account.churn_reason):
+        return False
+    churn.effective_on, churn.churn_reason = day, account.churn_reason
+    return True
 
 
 # --- contacts -------------------------------------------------------------------------------
@@ -363,11 +428,14 @@ def _upsert_contact(
     if contact is None:
         session.add(Contact(
             account_id=row.account_id, name=row.name, email=row.email, title=row.title,
-            is_primary=row.is_primary, created_at=now, updated_at=now,
+            is_primary=row.is_primary, slack_user_id=row.slack_user_id,
+            created_at=now, updated_at=now,
         ))
         session.flush()
         return "inserted", change
     fields = {"name": row.name, "title": row.title, "is_primary": row.is_primary}
+    if row.slack_user_id is not None:  # a file without the column keeps the stored link
+        fields["slack_user_id"] = row.slack_user_id
     changed = {key: value for key, value in fields.items() if getattr(contact, key) != value}
     for key, value in changed.items():
         setattr(contact, key, value)

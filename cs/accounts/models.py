@@ -109,6 +109,8 @@ class Contact(Base):
     email: Mapped[str] = mapped_column(String(320))
     title: Mapped[str | None] = mapped_column(String(200))
     is_primary: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The contact's Slack member id when known; wins over the email lookup (cs.community).
+    slack_user_id: Mapped[str | None] = mapped_column(String(32), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(default=utc_now)
 
@@ -197,6 +199,9 @@ class MrrChange(Base):
     mrr_after: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     reason: Mapped[str] = mapped_column(String(16))
+    # Why the customer left, on a churn: kept per churn, so a customer who came back keeps the
+    # reason of every earlier churn (accounts.churn_reason holds only the latest).
+    churn_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
 
     __table_args__ = (

@@ -122,6 +122,9 @@ class AccountRow(_Row):
     churn_date: Day | None = None
     churn_reason: Annotated[str, Field(max_length=2000)] | None = None
     renewed_at: Day | None = None
+    # The day this row's MRR or status takes effect (default: the import day; a churn is dated
+    # by churn_date). Lets a history be back-filled row by row, oldest first.
+    effective_date: Day | None = None
 
     @field_validator("currency", mode="before")
     @classmethod
@@ -133,6 +136,8 @@ class AccountRow(_Row):
             return "renewal_date: must not be before contract_start"
         if self.churn_date is not None and self.churn_date < self.contract_start:
             return "churn_date: must not be before contract_start"
+        if self.effective_date is not None and self.effective_date < self.contract_start:
+            return "effective_date: must not be before contract_start"
         return None
 
 
@@ -144,6 +149,8 @@ class ContactRow(_Row):
     is_primary: Annotated[bool, BeforeValidator(_yes_no)] = True
     # Where the former primary contact moved (department or company), if known: told to sales.
     moved_to: Annotated[str, Field(max_length=200)] | None = None
+    # Optional: links the contact to a Slack member explicitly (else the email is looked up).
+    slack_user_id: SlackId | None = None
 
     @field_validator("email")
     @classmethod

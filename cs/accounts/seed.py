@@ -25,6 +25,7 @@ from cs.accounts.models import (
     Contact,
     ContactChange,
     MrrChange,
+    MrrReason,
     Touchpoint,
     UsageSnapshot,
 )
@@ -256,6 +257,7 @@ class _DemoAccount:
             data.mrr_changes.append({
                 "account_id": self.id, "effective_on": day, "mrr_before": before,
                 "mrr_after": after, "currency": "JPY", "reason": reason.value,
+                "churn_reason": self.churn_reason if reason is MrrReason.CHURN else None,
             })
             before = after
 

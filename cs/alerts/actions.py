@@ -16,8 +16,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from cs.accounts.service import record_touchpoint
-from cs.alerts.models import ActionKind, Alert, AlertAction, AlertStatus
-from cs.alerts.service import thread, touch
+from cs.alerts.models import ActionKind, Alert, AlertAction, AlertStatus, Delivery, OutboxOp
+from cs.alerts.service import enqueue, thread, touch
 
 # Two "log a call" clicks by one person on one alert this close together are one call.
 TOUCH_DOUBLE_CLICK = timedelta(seconds=60)
@@ -101,6 +101,8 @@ def _changes_something(session: Session, alert: Alert, click: Click) -> bool:
             return not resolved
         case ActionKind.LOG_TOUCH:
             return not _recent_same_touch(session, alert, click)
+        case ActionKind.TAKE_OVER:
+            return not resolved and alert.delivery == Delivery.DIGEST.value
     return True
 
 
@@ -167,6 +169,16 @@ def _log_touch(session: Session, alert: Alert, click: Click) -> None:
                       note=click.note, alert_id=alert.id)
 
 
+def _take_over(session: Session, alert: Alert, click: Click) -> None:
+    """A digest item someone wants to handle: from now on a regular card, theirs."""
+    alert.delivery = Delivery.CARD.value
+    alert.assignee_user_id = click.user_id
+    alert.acknowledged_by, alert.acknowledged_at = click.user_id, click.at
+    alert.status = AlertStatus.ACKNOWLEDGED.value
+    alert.snoozed_until, alert.snooze_note = None, None
+    enqueue(session, f"post:{alert.dedupe_key}", OutboxOp.POST_ALERT, alert, click.at)
+
+
 def _resolve(session: Session, alert: Alert, click: Click) -> None:
     alert.status = AlertStatus.RESOLVED.value
     alert.resolved_by, alert.resolved_at = click.user_id, click.at
@@ -180,4 +192,5 @@ APPLY = {
     ActionKind.LOG_TOUCH: _log_touch,
     ActionKind.RESOLVE: _resolve,
     ActionKind.NOT_USEFUL: _resolve,
+    ActionKind.TAKE_OVER: _take_over,
 }

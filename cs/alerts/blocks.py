@@ -18,16 +18,33 @@ from core.slack.blocks import (
     Block,
     clip,
     context,
+    divider,
     escape,
     header,
     plain,
     section,
 )
 from core.slack.ids import ActionId, ViewId
-from cs.alerts.models import Alert, AlertStatus, AlertSummary
+from cs.alerts.models import (
+    Alert,
+    AlertKind,
+    AlertStatus,
+    AlertSummary,
+    ContactChangeLine,
+    Delivery,
+    SignalLine,
+    TouchLine,
+)
 from cs.alerts.payloads import AlertRef, SnoozeViewRef
+from cs.rules.models import Phase
 
 MAX_DIGEST_BLOCKS = MAX_MESSAGE_BLOCKS - 2  # room for the header and the "N more" footer
+# Digest items with buttons (a line and a row of buttons each): 2 × 20 + header leaves room
+# for the rest as packed text and the footer within Slack's 50 blocks.
+DIGEST_ACTIONABLE = 20
+# A shared card: headline, fields, notes, then a divider, evidence, state and buttons per
+# alert; one account has at most one alert per kind (7), so this cap is never reached.
+MAX_CARD_PARTS = (MAX_MESSAGE_BLOCKS - 3) // 4
 
 
 class SnoozeField(StrEnum):
@@ -68,43 +85,86 @@ def _option(text: str, value: str) -> dict[str, Any]:
 
 
 def title(alert: Alert, summary: AlertSummary, lang: Lang) -> str:
-    return f"{t('alerts.kind.' + alert.kind, lang)}: {summary.account_name}"
+    # Account names come from the customer records (ingest, CSV): inert in mrkdwn.
+    return f"{t('alerts.kind.' + alert.kind, lang)}: {escape(summary.account_name)}"
 
 
 def fallback_text(alert: Alert, summary: AlertSummary, lang: Lang) -> str:
     """The notification text (and what screen readers say); mentions the owner of a card."""
-    owner = mention(alert.owner_user_id)
-    return clip(f"{owner} {title(alert, summary, lang)}".strip())
+    return group_text([(alert, summary)], lang)
 
 
 def alert_card(alert: Alert, summary: AlertSummary, lang: Lang = "ja") -> list[Block]:
-    blocks: list[Block] = [
-        section(_headline(alert, summary, lang)),
-        {"type": "section", "fields": _fields(summary, lang)},
-    ]
-    if summary.reasons:
-        blocks.append(section("\n".join(f"• {reason}" for reason in summary.reasons)))
-    blocks.append(context(*_state_lines(alert, lang)))
-    if alert.status != AlertStatus.RESOLVED.value:
-        blocks.append(_actions(alert, lang))
+    """One alert's card: the account (owner, tier, health, links), the evidence, its state
+    and its buttons."""
+    blocks = [section(_headline(alert, summary, lang)), *_account(summary, lang)]
+    blocks += _part(alert, summary, lang)
     return blocks
+
+
+def group_card(parts: list[tuple[Alert, AlertSummary]], lang: Lang = "ja") -> list[Block]:
+    """One card for the alerts of one account that fired the same day: the account once,
+    then each alert with its own evidence, state and buttons (they may differ)."""
+    if len(parts) == 1:
+        return alert_card(*parts[0], lang)
+    host, latest = parts[0][0], parts[-1][1]  # the newest assessment describes the account
+    owner = mention(host.owner_user_id) or f"_{t('alerts.unowned', lang)}_"
+    headline = (f"*{escape(latest.account_name)}*  {t('alerts.owner', lang)}: {owner}"
+                + _account_link(latest, lang))
+    blocks = [section(headline), *_account(latest, lang)]
+    for alert, summary in parts[:MAX_CARD_PARTS]:
+        kind = f"*{t('alerts.kind.' + alert.kind, lang)}*"
+        if alert.status == AlertStatus.RESOLVED.value:
+            kind = f"~{kind}~"
+        blocks.append(divider())
+        blocks += _part(alert, summary, lang, heading=kind)
+    return blocks
+
+
+def group_text(parts: list[tuple[Alert, AlertSummary]], lang: Lang) -> str:
+    """The notification text of a card: the owner and every alert on it."""
+    host, summary = parts[0]
+    kinds = " / ".join(t("alerts.kind." + alert.kind, lang) for alert, _ in parts)
+    line = f"{mention(host.owner_user_id)} {kinds}: {escape(summary.account_name)}"
+    return clip(line.strip())
 
 
 def _headline(alert: Alert, summary: AlertSummary, lang: Lang) -> str:
     owner = mention(alert.owner_user_id) or f"_{t('alerts.unowned', lang)}_"
     line = f"*{title(alert, summary, lang)}*  {t('alerts.owner', lang)}: {owner}"
-    return f"~{line}~" if alert.status == AlertStatus.RESOLVED.value else line
+    line = f"~{line}~" if alert.status == AlertStatus.RESOLVED.value else line
+    return line + _account_link(summary, lang)
+
+
+def _account_link(summary: AlertSummary, lang: Lang) -> str:
+    if not summary.account_url:
+        return ""
+    return f"  <{escape(summary.account_url)}|{t('alerts.open_account', lang)}>"
+
+
+def _account(summary: AlertSummary, lang: Lang) -> list[Block]:
+    """What every card says about the account: tier, MRR, health and its main reasons,
+    the renewal countdown (renewal phase only) and the recent touches."""
+    blocks: list[Block] = [{"type": "section", "fields": _fields(summary, lang)}]
+    notes = []
+    if summary.health_reasons:
+        reasons = " / ".join(summary.health_reasons)
+        notes.append(t("alerts.health_reasons", lang, reasons=reasons))
+    touches = " · ".join(_touch(touch, lang) for touch in summary.recent_touches)
+    notes.append(t("alerts.recent_touches", lang, touches=touches or t("alerts.no_touch", lang)))
+    blocks.append(context(*notes))
+    return blocks
 
 
 def _fields(summary: AlertSummary, lang: Lang) -> list[dict[str, str]]:
     fields = [
         f"*{t('alerts.touch', lang)}*\n{t('alerts.touch.' + summary.touch_model, lang)}",
-        f"*{t('alerts.mrr', lang)}*\n{summary.mrr:,} {summary.currency}",
+        f"*{t('alerts.mrr', lang)}*\n{_money(summary.mrr, summary.currency)}",
     ]
     if summary.health_score is not None:
-        fields.append(f"*{t('alerts.health', lang)}*\n"
-                      f"{summary.health_score} ({summary.health_band})")
-    if summary.days_to_renewal is not None and summary.renewal_date is not None:
+        fields.append(f"*{t('alerts.health', lang)}*\n{_health(summary, lang)}")
+    if (summary.phase == Phase.RENEWAL.value and summary.days_to_renewal is not None
+            and summary.renewal_date is not None):
         fields.append(
             f"*{t('alerts.renewal', lang)}*\n{t('alerts.days', lang, n=summary.days_to_renewal)} "
             f"({_day(summary.renewal_date)})"
@@ -112,8 +172,94 @@ def _fields(summary: AlertSummary, lang: Lang) -> list[dict[str, str]]:
     return [{"type": "mrkdwn", "text": text} for text in fields]
 
 
+def _health(summary: AlertSummary, lang: Lang) -> str:
+    if summary.health_band is None:
+        return str(summary.health_score)
+    band = t(f"alerts.band.{summary.health_band}", lang)
+    return t("alerts.health_value", lang, score=summary.health_score, band=band)
+
+
+def _money(amount: int, currency: str) -> str:
+    return f"{amount:,} {currency}"
+
+
 def _day(day: date) -> str:
     return day.isoformat()
+
+
+def _ago(days: int, lang: Lang) -> str:
+    return t("alerts.today", lang) if days == 0 else t("alerts.days_ago", lang, n=days)
+
+
+def _touch(touch: TouchLine, lang: Lang) -> str:
+    line = t("alerts.touch_line", lang, kind=t(f"alerts.touch.{touch.kind}", lang),
+             day=_day(touch.on), ago=_ago(touch.days_ago, lang))
+    return f"{line} {mention(touch.user_id)}".rstrip()
+
+
+def _part(alert: Alert, summary: AlertSummary, lang: Lang,
+          heading: str | None = None) -> list[Block]:
+    """The alert's own evidence, its state and (while not resolved) its buttons."""
+    blocks: list[Block] = []
+    lines = [f"• {line}" for line in _evidence(alert, summary, lang)]
+    text = "\n".join([heading, *lines] if heading else lines)
+    if text:
+        blocks.append(section(text))
+    blocks.append(context(*_state_lines(alert, lang)))
+    if alert.status != AlertStatus.RESOLVED.value:
+        blocks.append(_actions(alert, lang))
+    return blocks
+
+
+def _evidence(alert: Alert, summary: AlertSummary, lang: Lang) -> list[str]:
+    """What this kind of alert needs for the next step (escaped where it is customer text)."""
+    if alert.kind == AlertKind.AT_RISK.value and summary.signals:
+        return [f"{signal.text} — {_trend(signal, lang)}" for signal in summary.signals]
+    if alert.kind == AlertKind.CONTACT_CHANGE.value and summary.contact is not None:
+        return _contact(summary.contact, lang)
+    if alert.kind == AlertKind.RENEWAL.value:
+        return _renewal(summary, lang)
+    return list(summary.reasons)
+
+
+def _trend(signal: SignalLine, lang: Lang) -> str:
+    if signal.previous is None or signal.value is None:
+        return t("alerts.trend.new", lang)
+    if signal.previous == signal.value:
+        return t("alerts.trend.same", lang)
+    worse = (signal.value > signal.previous) == signal.higher_is_worse
+    return t("alerts.trend.worse" if worse else "alerts.trend.better", lang,
+             before=f"{signal.previous:g}")
+
+
+def _contact(contact: ContactChangeLine, lang: Lang) -> list[str]:
+    def person(name: str | None, email: str | None) -> str:
+        parts = [escape(name) if name else "", f"({escape(email)})" if email else ""]
+        return " ".join(p for p in parts if p) or "—"
+
+    moved = (t("alerts.contact.moved_to", lang, place=escape(contact.moved_to))
+             if contact.moved_to else t("alerts.contact.moved_unknown", lang))
+    return [
+        t("alerts.contact.previous", lang,
+          name=person(contact.previous_name, contact.previous_email)),
+        moved,
+        t("alerts.contact.new", lang, name=person(contact.new_name, contact.new_email)),
+        t("alerts.contact.changed", lang, day=_day(contact.changed_on),
+          ago=_ago(contact.days_since, lang)),
+    ]
+
+
+def _renewal(summary: AlertSummary, lang: Lang) -> list[str]:
+    lines = [t("alerts.contract_value_line", lang,
+               value=_money(summary.mrr * 12, summary.currency),
+               mrr=_money(summary.mrr, summary.currency))]
+    if summary.renewal_date is not None and summary.days_to_renewal is not None:
+        lines.append(t("alerts.renewal_line", lang, date=_day(summary.renewal_date),
+                       days=t("alerts.days", lang, n=summary.days_to_renewal)))
+    last = summary.last_touch
+    lines.append(t("alerts.last_touch", lang,
+                   touch=_touch(last, lang) if last else t("alerts.no_touch", lang)))
+    return lines
 
 
 def _state_lines(alert: Alert, lang: Lang) -> list[str]:
@@ -209,24 +355,51 @@ def snooze_form(alert: Alert, summary: AlertSummary, lang: Lang, ref: SnoozeView
 def digest(
     items: list[tuple[Alert, AlertSummary]], day: date, lang: Lang = "ja"
 ) -> list[Block]:
-    """One message listing the day's tech-touch items, worst first, within Slack's limits."""
+    """One message listing the day's tech-touch items, worst first, within Slack's limits.
+
+    The first DIGEST_ACTIONABLE items (the worst) each get "Take over" and "Not useful"
+    buttons; the rest are listed as text."""
     ordered = sorted(items, key=lambda item: (-item[0].priority, item[1].account_name))
     blocks: list[Block] = [header(t("alerts.digest.title", lang, day=day.isoformat(),
                                     n=len(items)))]
-    lines = [_digest_line(alert, summary, lang) for alert, summary in ordered]
-    sections = _pack(lines)
-    shown = sections[:MAX_DIGEST_BLOCKS]
-    blocks += [section(text) for text, _ in shown]
-    left = len(lines) - sum(count for _, count in shown)
+    for alert, summary in ordered[:DIGEST_ACTIONABLE]:
+        blocks.append(section(_digest_line(alert, summary, lang)))
+        if _waiting_in_digest(alert):
+            blocks.append(_digest_actions(alert, lang))
+    rest = [_digest_line(alert, summary, lang) for alert, summary in ordered[DIGEST_ACTIONABLE:]]
+    sections = _pack(rest)
+    shown = sections[:MAX_DIGEST_BLOCKS + 1 - len(blocks)]
+    blocks += [section(text) for text in (text for text, _ in shown)]
+    left = len(rest) - sum(count for _, count in shown)
     if left:
         blocks.append(context(t("alerts.digest.more", lang, n=left)))
     return blocks
 
 
+def _waiting_in_digest(alert: Alert) -> bool:
+    return alert.delivery != Delivery.CARD.value and alert.status != AlertStatus.RESOLVED.value
+
+
 def _digest_line(alert: Alert, summary: AlertSummary, lang: Lang) -> str:
+    # Reasons are the rules' own sentences (and a friction alert's thread links): not escaped.
     reasons = " / ".join(summary.reasons)
     kind = t("alerts.kind." + alert.kind, lang)
-    return clip(f"• *{summary.account_name}* — {kind}: {reasons}", 500)
+    line = clip(f"• *{escape(summary.account_name)}* — {kind}: {reasons}", 500)
+    if alert.delivery == Delivery.CARD.value:  # taken over: a card of its own now
+        return f"{line}  {t('alerts.digest.taken', lang, user=mention(alert.assignee_user_id))}"
+    if alert.status == AlertStatus.RESOLVED.value and alert.last_action == "not_useful":
+        return f"~{line}~  {t('alerts.digest.not_useful', lang, user=mention(alert.resolved_by))}"
+    return line
+
+
+def _digest_actions(alert: Alert, lang: Lang) -> Block:
+    value = AlertRef(alert_id=alert.id).model_dump_json()
+    return {"type": "actions", "block_id": f"digest:{alert.id}", "elements": [
+        {"type": "button", "action_id": ActionId.DIGEST_TAKE_OVER.value, "style": "primary",
+         "text": plain(t("alerts.take_over", lang)), "value": value},
+        {"type": "button", "action_id": ActionId.DIGEST_NOT_USEFUL.value,
+         "text": plain(t("alerts.not_useful", lang)), "value": value},
+    ]}
 
 
 def _pack(lines: list[str]) -> list[tuple[str, int]]:

@@ -2,7 +2,8 @@
 
 Items not yet in a digest are gathered per channel into the day's digest (outbox key
 `digest:{channel}:{day}`). If that day's digest already exists, new items wait for the next
-day's: one digest per channel per day, never a second one.
+day's: one digest per channel per day, never a second one. Each item's buttons (take over,
+not useful) re-render the posted digest from its items (`posted_digest`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,9 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.i18n import Lang
+from core.slack.blocks import Message
+from cs.alerts import blocks
 from cs.alerts.models import Alert, AlertStatus, Delivery, OutboxMessage, OutboxOp
 from cs.alerts.service import enqueue
 
@@ -39,3 +43,19 @@ def build_digests(session: Session, day: date, now: datetime) -> list[str]:
                 alert.digested_on = day
             queued.append(key)
     return queued
+
+
+def posted_digest(session: Session, channel: str | None, ts: str | None,
+                  lang: Lang) -> Message | None:
+    """The digest posted as (channel, ts), re-rendered from its items as they are now."""
+    if not channel or not ts:
+        return None
+    row = session.scalar(select(OutboxMessage).where(
+        OutboxMessage.op == OutboxOp.DIGEST.value, OutboxMessage.channel == channel,
+        OutboxMessage.result_ts == ts))
+    if row is None:
+        return None
+    ids = [int(i) for i in row.payload.get("alert_ids", [])]
+    items = [(a, a.summary) for a in session.scalars(select(Alert).where(Alert.id.in_(ids)))]
+    day = date.fromisoformat(str(row.payload["day"]))
+    return Message(blocks.digest_text(len(items), day, lang), blocks.digest(items, day, lang))

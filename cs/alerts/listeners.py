@@ -28,7 +28,7 @@ from core.metrics import ALERT_ACTIONS
 from core.services import Services
 from core.slack.ids import ActionId, CommandName, ViewId
 from core.slack.interaction import Interaction, Refusal, handle
-from core.slack.messages import Origin, clicked_in_home
+from core.slack.messages import Origin, clicked_in_home, replace
 from cs.accounts.service import TouchpointError, UnknownAccountError
 from cs.alerts.actions import AlertNotFoundError, BadClickError, Click, apply_click
 from cs.alerts.blocks import (
@@ -39,8 +39,9 @@ from cs.alerts.blocks import (
     SnoozeField,
     snooze_form,
 )
+from cs.alerts.digest import posted_digest
 from cs.alerts.models import ActionKind, Alert
-from cs.alerts.outbox import Outbox
+from cs.alerts.outbox import outbox_for
 from cs.alerts.payloads import AlertRef, SnoozeViewRef
 from cs.alerts.routing import RoutingError, parse_scope, set_scope
 from cs.alerts.service import begin_write
@@ -59,6 +60,11 @@ ACTION_KINDS = {
     ActionId.SNOOZE: ActionKind.SNOOZE,
     ActionId.SNOOZE_UNTIL: ActionKind.SNOOZE,
     ActionId.LOG_TOUCH: ActionKind.LOG_TOUCH,
+}
+# The buttons of a tech-touch digest's items: applied the same way, then the digest re-renders.
+DIGEST_ACTION_KINDS = {
+    ActionId.DIGEST_TAKE_OVER: ActionKind.TAKE_OVER,
+    ActionId.DIGEST_NOT_USEFUL: ActionKind.NOT_USEFUL,
 }
 
 
@@ -87,12 +93,14 @@ def parse_click(body: dict[str, Any], now: datetime, timezone: str) -> ClickRequ
         action = body["actions"][0]
         user_id = str(body["user"]["id"])
         action_id = ActionId(action["action_id"])
+        # An answer button's id is not an alert action either.
+        kind = (ACTION_KINDS | DIGEST_ACTION_KINDS)[action_id]
     except (KeyError, IndexError, TypeError, ValueError):
         raise BadClickError("not an alert action") from None
     channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
         "channel_id")
     click = Click(
-        alert_id=_alert_id(action), user_id=user_id, action=ACTION_KINDS[action_id],
+        alert_id=_alert_id(action), user_id=user_id, action=kind,
         action_ts=str(action.get("action_ts") or body.get("trigger_id") or ""), at=now,
         snooze_until=_snooze_until(action_id, action, now, timezone),
         touch_kind=_touch_kind(action_id, action),
@@ -123,7 +131,7 @@ def _snooze_until(action_id: ActionId, action: dict[str, Any], now: datetime,
         choice = _selected(action)
         if choice not in SNOOZE_CHOICES:
             raise BadClickError(f"unknown snooze choice {choice!r}")
-        return now + timedelta(days=SNOOZE_CHOICES[choice])
+        return snooze_for(SNOOZE_CHOICES[choice], now, timezone)
     if action_id is ActionId.SNOOZE_UNTIL:
         try:
             day = date.fromisoformat(str(action.get("selected_date")))
@@ -137,6 +145,13 @@ def snooze_on(day: date, now: datetime, timezone: str) -> datetime:
     """A snooze "until a date" ends that morning in the team's time zone."""
     local = datetime.combine(day, time(SNOOZE_UNTIL_HOUR), ZoneInfo(timezone))
     return local.astimezone(now.tzinfo)
+
+
+def snooze_for(days: int, now: datetime, timezone: str) -> datetime:
+    """A quick snooze of N days ends at 09:00 on the team's calendar day N days from today
+    (docs/alerts.md), not N × 24 hours after the click."""
+    today = now.astimezone(ZoneInfo(timezone)).date()
+    return snooze_on(today + timedelta(days=days), now, timezone)
 
 
 def parse_snooze_form(body: dict[str, Any], now: datetime,
@@ -163,7 +178,7 @@ def parse_snooze_form(body: dict[str, Any], now: datetime,
     errors: dict[SnoozeField, str] = {}
     until = None
     if choice in SNOOZE_CHOICES:
-        until = now + timedelta(days=SNOOZE_CHOICES[choice])
+        until = snooze_for(SNOOZE_CHOICES[choice], now, timezone)
     elif choice == SNOOZE_ON_DATE:
         try:
             until = snooze_on(date.fromisoformat(str(picked)), now, timezone)
@@ -210,6 +225,22 @@ class AlertHandlers:
             self._apply(click, request)
             if clicked_in_home(body):
                 self._refresh_home(client, click.user)
+
+        self._handle(body, work)
+
+    def on_digest_action(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        """Take over or dismiss a digest item, then show the digest as it is now."""
+        ack()
+
+        def work(click: Interaction) -> None:
+            request = _or_refuse(lambda: parse_click(body, self.services.now(),
+                                                     self.services.settings.timezone))
+            self._apply(click, request)
+            origin = click.origin
+            digest = posted_digest(click.session, origin.channel, origin.message_ts,
+                                   self.services.lang)
+            if digest is not None:
+                replace(client, origin, digest)
 
         self._handle(body, work)
 
@@ -275,12 +306,12 @@ class AlertHandlers:
         except (BadClickError, AlertNotFoundError, TouchpointError, UnknownAccountError) as exc:
             raise Refusal(str(exc)) from exc
         kind = outcome.alert.kind
+        card = outcome.alert.card_of or outcome.alert.id  # the alert whose message shows it
         click.session.commit()  # the outbox reads the queued re-render in its own session
         if outcome.recorded:
             ALERT_ACTIONS.labels(kind, request.click.action.value).inc()
-        Outbox(self.services.session_factory, click.services.client,
-               lang=self.services.lang).deliver(self.services.now(),
-                                                alert_id=request.click.alert_id)
+        outbox_for(self.services, click.services.client).deliver(
+            self.services.now(), alert_id=card)
 
     def on_alerts_command(self, ack: Ack, command: dict[str, Any]) -> None:
         lang = self.services.lang
@@ -313,6 +344,8 @@ def register(app: App, services: Services, *, refresh_home: HomeRefresh | None =
     handlers = AlertHandlers(services, refresh_home)
     for action_id in ACTION_KINDS:
         app.action(action_id.value)(handlers.on_action)
+    for action_id in DIGEST_ACTION_KINDS:
+        app.action(action_id.value)(handlers.on_digest_action)
     app.action(ActionId.SNOOZE_FORM.value)(handlers.on_snooze_form)
     app.view(ViewId.SNOOZE.value)(handlers.on_snooze_submit)
     app.command(CommandName.ALERTS.value)(handlers.on_alerts_command)

@@ -27,6 +27,7 @@ class AlertKind(StrEnum):
     ONBOARDING = "onboarding"
     EXPANSION = "expansion"
     CADENCE = "cadence"
+    SUPPORT_FRICTION = "support_friction"  # members' questions unanswered or escalated
 
 
 class AlertStatus(StrEnum):
@@ -48,6 +49,7 @@ class ActionKind(StrEnum):
     LOG_TOUCH = "log_touch"
     RESOLVE = "resolve"
     NOT_USEFUL = "not_useful"
+    TAKE_OVER = "take_over"  # a tech-touch digest item becomes a card assigned to the clicker
 
 
 class OutboxOp(StrEnum):
@@ -72,10 +74,48 @@ class RoutingScope(StrEnum):
     ALL = "all"
 
 
+class SignalLine(BaseModel):
+    """One risk signal on an at-risk card: its figure in words, and how it moved."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    kind: str  # cs.rules.models.RiskKind
+    text: str  # the figure in words ("最終ログイン 30日前 (基準 14日)")
+    value: float | None = None
+    previous: float | None = None  # the figure the card showed before it last changed
+    higher_is_worse: bool = True
+
+
+class ContactChangeLine(BaseModel):
+    """Who the primary contact was, where they went and who it is now (from the import)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    previous_name: str | None = None
+    previous_email: str | None = None
+    moved_to: str | None = None
+    new_name: str
+    new_email: str
+    changed_on: date  # in the team's time zone
+    days_since: int  # calendar days
+
+
+class TouchLine(BaseModel):
+    """A logged call, meeting or email, as the card lists it."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    kind: str
+    on: date  # in the team's time zone
+    days_ago: int  # calendar days
+    user_id: str | None = None
+
+
 class AlertSummary(BaseModel):
     """What the card shows besides the alert's state; stored on the alert as JSON evidence.
 
     Kept on the row (not recomputed on click) so a click re-renders exactly what was assessed.
+    Fields added later have defaults, so evidence stored before them still reads.
     """
 
     model_config = ConfigDict(extra="ignore")
@@ -86,11 +126,21 @@ class AlertSummary(BaseModel):
     currency: str = "JPY"
     health_score: int | None = None
     health_band: str | None = None
+    health_reasons: list[str] = Field(default_factory=list)  # the measures that cost most
+    phase: str | None = None  # cs.rules.models.Phase: the renewal countdown shows in "renewal"
     reasons: list[str] = Field(default_factory=list)
+    signals: list[SignalLine] = Field(default_factory=list)  # at-risk: each with its trend
+    contact: ContactChangeLine | None = None  # contact change
+    recent_touches: list[TouchLine] = Field(default_factory=list)  # newest first
+    account_url: str | None = None  # BANSO_ACCOUNT_URL_TEMPLATE filled in
     days_to_renewal: int | None = None
     renewal_date: date | None = None
     milestone: int | None = None  # renewal reminder day (120/90/60/30)
     cadence_due: list[str] = Field(default_factory=list)
+
+    @property
+    def last_touch(self) -> TouchLine | None:
+        return self.recent_touches[0] if self.recent_touches else None
 
 
 class Alert(Base):
@@ -114,6 +164,8 @@ class Alert(Base):
     assignee_user_id: Mapped[str | None] = mapped_column(String(32))
     channel: Mapped[str | None] = mapped_column(String(32))
     ts: Mapped[str | None] = mapped_column(String(32))  # Slack ts of the card, once posted
+    # The alert whose card carries this one (same account, same local day); None: its own card.
+    card_of: Mapped[int | None] = mapped_column(Integer)
     digested_on: Mapped[date | None] = mapped_column(Date)
     snoozed_until: Mapped[datetime | None]
     snooze_note: Mapped[str | None] = mapped_column(Text)  # the optional reason given with it
@@ -131,6 +183,7 @@ class Alert(Base):
     __table_args__ = (
         Index("ix_alerts_account_kind_status", "account_id", "kind", "status"),
         Index("ix_alerts_status_delivery", "status", "delivery"),
+        Index("ix_alerts_card_of", "card_of"),
     )
 
     @property
@@ -178,6 +231,9 @@ class OutboxMessage(Base):
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     claimed_until: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
+    # Set (and committed) before a send; cleared once Slack's answer is stored or is a sure
+    # refusal. Still set when the row is sent again = the message may be in Slack already.
+    attempted_at: Mapped[datetime | None]
     result_ts: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
     sent_at: Mapped[datetime | None]

@@ -5,6 +5,13 @@ Claiming is one conditional UPDATE (`status` still claimable) over ids picked wi
 already atomic there): two replicas never claim the same row. A row whose worker died mid-send
 becomes claimable again after `CLAIM_SECONDS`.
 
+Exactly once across ambiguous failures: every post carries its dedupe key as message metadata
+(`cs.alerts.lookup`). Before each send the worker renews its claim and stamps `attempted_at`
+(committed before the HTTP call). A timeout after the request went out, a reset connection or a
+5xx leaves the stamp; so does a kill -9. The next worker to send that row first reads the
+channel back and records the ts it finds instead of posting again. A sure refusal (429, an
+`ok: false` answer, a refused connection) clears the stamp: nothing was posted.
+
 Slack not configured (no client): rows are marked `held` with the reason and logged, never
 dropped. Once a worker runs with a Slack client it sends held rows too, rendered from the
 alert as it is then (a card resolved meanwhile is posted resolved, so nobody acts on it).
@@ -13,9 +20,12 @@ alert as it is then (a card resolved meanwhile is posted resolved, so nobody act
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from http.client import HTTPException
+from urllib.error import URLError
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -24,13 +34,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.db import session_scope
 from core.i18n import Lang, t
-from core.metrics import ALERTS_POSTED
-from cs.alerts import blocks
+from core.metrics import ALERTS_POSTED, ALERTS_RECOVERED
+from core.services import Services
+from cs.alerts import blocks, cards
+from cs.alerts.lookup import PostedIndex, metadata
 from cs.alerts.models import Alert, Delivery, OutboxMessage, OutboxOp, OutboxStatus
 
 log = logging.getLogger(__name__)
 
-CLAIM_SECONDS = 300
+CLAIM_SECONDS = 300  # the default of BANSO_OUTBOX_CLAIM_SECONDS
 MAX_ATTEMPTS = 8
 BASE_BACKOFF_SECONDS = 30
 MAX_BACKOFF_SECONDS = 3600
@@ -80,6 +92,7 @@ class Outbox:
     session_factory: sessionmaker[Session]
     client: WebClient | None
     lang: Lang = "ja"
+    claim_seconds: int = CLAIM_SECONDS
     worker_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
 
     def deliver(
@@ -90,12 +103,21 @@ class Outbox:
         claimed = self.claim(now, limit, alert_id, token=token)
         if self.client is None:
             self._hold_all(claimed, token, report)
-        for row_id in claimed if self.client is not None else ():
-            self._deliver_one(row_id, token, now, report)
+        else:
+            self._send_claimed(claimed, token, now, report, PostedIndex(self.client))
         if report.held:
             log.warning("alert messages held", extra={"count": len(report.held),
                                                       "reason": report.hold_reason})
         return report
+
+    def _send_claimed(self, claimed: list[int], token: str, now: datetime,
+                      report: DeliveryReport, posted: PostedIndex) -> None:
+        started = time.monotonic()
+        for row_id in claimed:
+            # `now` moved on by the real time this batch took: slow sends renew the claim
+            # from the moment they start, not from the start of the batch.
+            at = now + timedelta(seconds=time.monotonic() - started)
+            self._deliver_one(row_id, token, now, at, report, posted)
 
     def deliver_all(self, now: datetime, batch: int = 100) -> DeliveryReport:
         """Deliver batch after batch until nothing due is left (retries wait for their time)."""
@@ -132,7 +154,7 @@ class Outbox:
                 update(OutboxMessage)
                 .where(OutboxMessage.id.in_(picked.scalar_subquery()), claimable)
                 .values(status=OutboxStatus.SENDING.value, claimed_by=token,
-                        claimed_until=now + timedelta(seconds=CLAIM_SECONDS))
+                        claimed_until=now + timedelta(seconds=self.claim_seconds))
                 .execution_options(synchronize_session=False)
             )
         with session_scope(self.session_factory) as session:
@@ -143,29 +165,51 @@ class Outbox:
                        OutboxMessage.status == OutboxStatus.SENDING.value)
                 .order_by(Alert.priority.desc().nulls_last(), OutboxMessage.id)))
 
-    def _deliver_one(self, row_id: int, token: str, now: datetime,
-                     report: DeliveryReport) -> None:
+    def _take(self, row_id: int, token: str, now: datetime) -> tuple[bool, datetime | None]:
+        """Renew our claim and stamp the attempt, committed before anything is sent.
+
+        Returns (still ours, the stamp of an earlier unconfirmed attempt or None). The UPDATE is
+        conditional on our claim, so a worker that took the row over meanwhile keeps it."""
+        with session_scope(self.session_factory) as session:
+            earlier = session.scalar(select(OutboxMessage.attempted_at)
+                                     .where(OutboxMessage.id == row_id))
+            result = session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == row_id, OutboxMessage.claimed_by == token,
+                       OutboxMessage.status == OutboxStatus.SENDING.value)
+                .values(claimed_until=now + timedelta(seconds=self.claim_seconds),
+                        attempted_at=earlier or now)
+                .execution_options(synchronize_session=False))
+            return bool(getattr(result, "rowcount", 0)), earlier
+
+    def _deliver_one(self, row_id: int, token: str, now: datetime, at: datetime,
+                     report: DeliveryReport, posted: PostedIndex) -> None:
         client = self.client
         assert client is not None
+        ours, earlier = self._take(row_id, token, at)
+        recall = _Recall(posted, earlier)
+        if not ours:
+            return  # someone took over our expired claim: theirs to send
         with session_scope(self.session_factory) as session:
             row = session.get(OutboxMessage, row_id)
             if row is None or row.status != OutboxStatus.SENDING.value or row.claimed_by != token:
-                return  # someone took over our expired claim: theirs to send
+                return
             alert = session.get(Alert, row.alert_id) if row.alert_id is not None else None
             try:
-                ts = self._send(client, session, row, alert)
+                ts = self._send(client, session, row, alert, recall)
             except _Skip:
                 self._settle(row, OutboxStatus.SKIPPED, now)
                 report.skipped.append(row.id)
             except _Hold as exc:
                 self._hold(row, str(exc), report)
                 row.next_attempt_at = now + timedelta(seconds=MAX_BACKOFF_SECONDS)
+                row.attempted_at = earlier  # nothing was sent this time
             except _Defer:
                 row.status, row.next_attempt_at = OutboxStatus.PENDING.value, now + backoff(1)
-                row.claimed_by = None
+                row.claimed_by, row.attempted_at = None, earlier
                 report.retrying.append(row.id)
-            except (SlackApiError, SlackClientError, OSError) as exc:
-                self._failed_attempt(row, now, exc, report)
+            except (SlackApiError, SlackClientError, OSError, HTTPException) as exc:
+                self._failed_attempt(row, now, exc, report, earlier)
             else:
                 row.result_ts = ts
                 self._settle(row, OutboxStatus.SENT, now)
@@ -173,52 +217,62 @@ class Outbox:
                 ALERTS_POSTED.labels(alert.kind if alert else "digest").inc()
 
     def _send(self, client: WebClient, session: Session, row: OutboxMessage,
-              alert: Alert | None) -> str | None:
+              alert: Alert | None, recall: _Recall) -> str | None:
         op = OutboxOp(row.op)
         if op is OutboxOp.DIGEST:
-            return self._post_digest(client, session, row)
+            return self._post_digest(client, session, row, recall)
         if alert is None:
             raise _Skip
         if op is OutboxOp.POST_ALERT:
-            return self._post_card(client, alert)
+            return self._post_card(client, session, row, alert, recall)
         if alert.ts is None or alert.channel is None:
             if op is OutboxOp.THREAD and alert.delivery == Delivery.CARD.value:
                 raise _Defer
             raise _Skip  # the card's first post renders the latest state anyway
         if op is OutboxOp.UPDATE_ALERT:
-            summary = alert.summary
-            client.chat_update(channel=alert.channel, ts=alert.ts,
-                               text=blocks.fallback_text(alert, summary, self.lang),
-                               blocks=blocks.alert_card(alert, summary, self.lang))
+            card = cards.render(session, alert, self.lang)
+            client.chat_update(channel=alert.channel, ts=alert.ts, text=card.text,
+                               blocks=card.blocks)
             return alert.ts
+        found = recall(row, alert.channel, thread_ts=alert.ts)
+        if found is not None:
+            return found
         response = client.chat_postMessage(channel=alert.channel, thread_ts=alert.ts,
-                                           text=self._thread_text(alert, row))
+                                           text=self._thread_text(alert, row),
+                                           metadata=metadata(row.dedupe_key))
         return str(response["ts"])
 
-    def _post_card(self, client: WebClient, alert: Alert) -> str:
+    def _post_card(self, client: WebClient, session: Session, row: OutboxMessage, alert: Alert,
+                   recall: _Recall) -> str:
         if alert.ts is not None:
             return alert.ts  # posted by an earlier attempt that died before marking the row
         if alert.channel is None:
             raise _Hold("no channel: set the account's csm_channel or BANSO_CSM_CHANNEL")
-        summary = alert.summary
-        response = client.chat_postMessage(
-            channel=alert.channel, text=blocks.fallback_text(alert, summary, self.lang),
-            blocks=blocks.alert_card(alert, summary, self.lang),
-        )
+        found = recall(row, alert.channel)
+        if found is not None:
+            alert.ts = found
+            return found
+        card = cards.render(session, alert, self.lang)
+        response = client.chat_postMessage(channel=alert.channel, text=card.text,
+                                           blocks=card.blocks, metadata=metadata(row.dedupe_key))
         alert.ts = str(response["ts"])
         alert.channel = str(response.get("channel") or alert.channel)
         return alert.ts
 
-    def _post_digest(self, client: WebClient, session: Session, row: OutboxMessage) -> str:
+    def _post_digest(self, client: WebClient, session: Session, row: OutboxMessage,
+                     recall: _Recall) -> str:
         ids = [int(i) for i in row.payload.get("alert_ids", [])]
         alerts = session.scalars(select(Alert).where(Alert.id.in_(ids))).all() if ids else []
         if not alerts or row.channel is None:
             raise _Skip
+        found = recall(row, row.channel)
+        if found is not None:
+            return found
         day = datetime.fromisoformat(row.payload["day"]).date()
         items = [(a, a.summary) for a in alerts]
         response = client.chat_postMessage(
             channel=row.channel, text=blocks.digest_text(len(items), day, self.lang),
-            blocks=blocks.digest(items, day, self.lang),
+            blocks=blocks.digest(items, day, self.lang), metadata=metadata(row.dedupe_key),
         )
         return str(response["ts"])
 
@@ -258,12 +312,18 @@ class Outbox:
 
     def _settle(self, row: OutboxMessage, status: OutboxStatus, now: datetime) -> None:
         row.status, row.sent_at, row.claimed_by, row.claimed_until = status.value, now, None, None
+        row.attempted_at = None
 
     def _failed_attempt(self, row: OutboxMessage, now: datetime, exc: Exception,
-                        report: DeliveryReport) -> None:
+                        report: DeliveryReport, earlier: datetime | None) -> None:
         row.attempts += 1
         row.last_error = _describe(exc)
         row.claimed_by, row.claimed_until = None, None
+        ambiguous = _may_have_posted(exc)
+        if not ambiguous:
+            # Slack said no to this call; an earlier unconfirmed attempt (if any) still counts
+            # (the refusal may have been the look-up's own).
+            row.attempted_at = earlier
         if row.attempts >= MAX_ATTEMPTS:
             row.status = OutboxStatus.FAILED.value
             report.failed.append(row.id)
@@ -275,7 +335,45 @@ class Outbox:
         report.retrying.append(row.id)
         log.warning("alert message will be retried", extra={
             "outbox_id": row.id, "attempts": row.attempts, "error": row.last_error,
-            "next_attempt_at": row.next_attempt_at.isoformat()})
+            "next_attempt_at": row.next_attempt_at.isoformat(),
+            "look_up_first": row.attempted_at is not None})
+
+
+@dataclass(frozen=True)
+class _Recall:
+    """Look before posting, when an unconfirmed attempt began at `earlier` (None: no need)."""
+
+    posted: PostedIndex
+    earlier: datetime | None
+
+    def __call__(self, row: OutboxMessage, channel: str,
+                 thread_ts: str | None = None) -> str | None:
+        if self.earlier is None:
+            return None
+        found = self.posted.find(channel, row.dedupe_key, self.earlier, thread_ts=thread_ts)
+        if found is not None:
+            ALERTS_RECOVERED.labels(row.op).inc()
+            log.warning("alert message was already in Slack; recorded, not posted again",
+                        extra={"outbox_id": row.id, "op": row.op, "dedupe_key": row.dedupe_key,
+                               "ts": found, "attempts": row.attempts})
+        return found
+
+
+def outbox_for(services: Services, client: WebClient | None) -> Outbox:
+    """The worker as configured (language, claim time), sending through `client`."""
+    return Outbox(services.session_factory, client, lang=services.lang,
+                  claim_seconds=services.settings.outbox_claim_seconds)
+
+
+def _may_have_posted(exc: Exception) -> bool:
+    """Could Slack have stored the message although the call failed?
+
+    No for a 429 or any answer below 500 (Slack refused and said so) and for a connection that
+    was refused (nothing was sent); yes for a 5xx, a timeout, a reset or a cut-off answer."""
+    if isinstance(exc, SlackApiError):
+        return int(exc.response.status_code) >= 500
+    refused = exc.reason if isinstance(exc, URLError) else exc
+    return not isinstance(refused, ConnectionRefusedError)
 
 
 def _describe(exc: Exception) -> str:

@@ -11,12 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import quote
 
 from core.i18n import Lang, t
 from core.rules_config import RulesConfig, TouchModel
 from cs.alerts.models import AlertKind, AlertSummary, Delivery
 from cs.alerts.service import AlertCandidate
-from cs.rules.models import Assessment, RiskKind
+from cs.rules.models import Assessment, FrictionQuestion, RiskKind
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,14 @@ class SelectionContext:
     default_channel: str | None = None
     onboarding_checkins: tuple[int, ...] = (7, 30, 50)  # days after contract start
     lang: Lang = "ja"  # of the reasons written on cards (the rules' own details follow it too)
+    account_url_template: str | None = None  # settings.account_url_template
+
+
+# The health measures a card names as the main reasons of its score (those that cost most).
+HEALTH_REASONS = 2
+# Risk kinds whose figure gets better as it grows (the others: a bigger number is worse).
+HIGHER_IS_BETTER = frozenset({RiskKind.SEATS_FALLING, RiskKind.SETUP_STALLED,
+                              RiskKind.LOW_HEALTH})
 
 
 # Reason lines this module writes (alerts.reason.* in core/locales); the at-risk and
@@ -63,12 +72,26 @@ def _candidate(
             "currency": facts.currency,
             "health_score": a.health.score,
             "health_band": a.health.band.value,
+            "health_reasons": health_reasons(a),
+            "phase": a.phase.value,
+            "account_url": account_url(ctx.account_url_template, facts.account_id),
             "reasons": reasons,
             "days_to_renewal": a.days_to_renewal,
             "renewal_date": facts.renewal_date,
             **summary,
         }),
     )
+
+
+def health_reasons(a: Assessment) -> list[str]:
+    """The explanations of the measures that cost the score most points, worst first."""
+    lost = sorted((m for m in a.health.measures if m.weight - m.points > 0.005),
+                  key=lambda m: m.points - m.weight)
+    return [m.explanation for m in lost[:HEALTH_REASONS]]
+
+
+def account_url(template: str | None, account_id: str) -> str | None:
+    return template.format(account_id=quote(account_id, safe="")) if template else None
 
 
 def at_risk(a: Assessment, ctx: SelectionContext) -> AlertCandidate | None:
@@ -78,7 +101,10 @@ def at_risk(a: Assessment, ctx: SelectionContext) -> AlertCandidate | None:
         return None
     # Worst first: a lower health score raises the priority within the same touch model.
     boost = 100 - a.health.score
-    return _candidate(a, AlertKind.AT_RISK, None, ctx, [r.detail for r in risks], boost)
+    signals = [{"kind": r.kind.value, "text": r.detail, "value": r.value,
+                "higher_is_worse": r.kind not in HIGHER_IS_BETTER} for r in risks]
+    return _candidate(a, AlertKind.AT_RISK, None, ctx, [r.detail for r in risks], boost,
+                      signals=signals)
 
 
 def contact_change(a: Assessment, ctx: SelectionContext) -> AlertCandidate | None:
@@ -86,7 +112,7 @@ def contact_change(a: Assessment, ctx: SelectionContext) -> AlertCandidate | Non
     if changed is None or not any(r.kind is RiskKind.CONTACT_CHANGED for r in a.risks):
         return None
     # Once someone has talked to the customer after the change, the alert has done its job.
-    if any(at >= changed for at in a.facts.last_touch_at.values()):
+    if a.touched_since(changed):
         return None
     detail = next(r.detail for r in a.risks if r.kind is RiskKind.CONTACT_CHANGED)
     return _candidate(a, AlertKind.CONTACT_CHANGE, changed.isoformat(), ctx, [detail], 50)
@@ -136,7 +162,8 @@ def expansion(a: Assessment, ctx: SelectionContext) -> AlertCandidate | None:
     facts = a.facts
     reasons = [reason(ctx, "healthy", score=a.health.score)]
     if facts.expansion_potential != "none":
-        reasons.append(reason(ctx, "potential", potential=facts.expansion_potential))
+        potential = t(f"alerts.potential.{facts.expansion_potential}", ctx.lang)
+        reasons.append(reason(ctx, "potential", potential=potential))
     if facts.active_ratio is not None:
         seats = f"{facts.active_users}/{facts.seats}"
         reasons.append(reason(ctx, "seats", ratio=facts.active_ratio, seats=seats))
@@ -146,8 +173,38 @@ def expansion(a: Assessment, ctx: SelectionContext) -> AlertCandidate | None:
 def cadence(a: Assessment, ctx: SelectionContext) -> AlertCandidate | None:
     if not a.cadence_due:
         return None
-    reasons = [reason(ctx, "cadence", kind=kind) for kind in a.cadence_due]
+    reasons = [reason(ctx, "cadence", kind=t(f"alerts.touch.{kind}", ctx.lang))
+               for kind in a.cadence_due]
     return _candidate(a, AlertKind.CADENCE, None, ctx, reasons, cadence_due=list(a.cadence_due))
+
+
+FRICTION_LINKS = 10  # questions listed on a card (the newest); the count says how many in all
+FRICTION_LINKS_DIGEST = 3  # a digest line is clipped at 500 characters: whole links only
+
+
+def support_friction(a: Assessment, ctx: SelectionContext) -> AlertCandidate | None:
+    activity = a.facts.community
+    limit = ctx.rules.risk.support_friction_questions
+    if activity is None or activity.friction_asked < limit:
+        return None
+    days = ctx.rules.health.measures.community.window_days
+    n = activity.friction_asked
+    reasons = [t("community.friction", ctx.lang, n=n, days=days, limit=limit)]
+    shown = FRICTION_LINKS_DIGEST if a.touch_model is TouchModel.TECH else FRICTION_LINKS
+    reasons += [_friction_line(q, ctx) for q in activity.friction_questions[-shown:]]
+    # More friction, higher in the list; a card per account, the questions as its evidence.
+    return _candidate(a, AlertKind.SUPPORT_FRICTION, None, ctx, reasons, 10 * n)
+
+
+def _friction_line(q: FrictionQuestion, ctx: SelectionContext) -> str:
+    at = q.asked_at.astimezone(ctx.now.tzinfo).strftime("%m/%d %H:%M")
+    outcome = t(f"community.outcome.{q.outcome}", ctx.lang)
+    if q.escalated:
+        state = "escalated_open" if q.escalation_open else "escalated_closed"
+        outcome += f", {t(f'community.{state}', ctx.lang)}"
+    if q.permalink:
+        return t("community.question", ctx.lang, link=q.permalink, at=at, outcome=outcome)
+    return t("community.question_nolink", ctx.lang, at=at, outcome=outcome)
 
 
 SELECTORS: dict[AlertKind, Callable[[Assessment, SelectionContext], AlertCandidate | None]] = {
@@ -158,4 +215,5 @@ SELECTORS: dict[AlertKind, Callable[[Assessment, SelectionContext], AlertCandida
     AlertKind.ONBOARDING: onboarding,
     AlertKind.EXPANSION: expansion,
     AlertKind.CADENCE: cadence,
+    AlertKind.SUPPORT_FRICTION: support_friction,
 }

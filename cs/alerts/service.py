@@ -101,6 +101,7 @@ def reconcile(
     local_day: str,
     current: dict[str, Alert] | None = None,
     fired: set[str] | None = None,
+    day_start: datetime | None = None,
 ) -> ReconcileResult:
     """Bring the alerts of `kinds` for one account in line with what selection found now.
 
@@ -108,6 +109,8 @@ def reconcile(
     `local_day` (YYYY-MM-DD in the schedule's time zone) names episodes opened now.
     `current` (kind -> alert) may be prefetched with `current_alerts` for a batch of accounts,
     and `fired` with `fired_keys`: the candidates' keys that already have an alert.
+    `day_start` (the team's local midnight): a card alert opened when the account already has
+    a card since then joins that card instead of posting a second one (None: never joins).
     """
     kinds = list(kinds)
     wanted = {c.kind: c for c in candidates if c.kind in kinds}
@@ -120,9 +123,9 @@ def reconcile(
             if alert is not None:
                 end_state(session, alert, now, result)
         elif alert is None:
-            _open(session, candidate, now, local_day, result, fired)
+            _open(session, candidate, now, local_day, result, fired, day_start)
         else:
-            _still_in_state(session, alert, candidate, now, local_day, result)
+            _still_in_state(session, alert, candidate, now, local_day, result, day_start)
     return result
 
 
@@ -161,7 +164,7 @@ def fired_keys(session: Session, account_ids: list[str], kinds: Iterable[AlertKi
 
 def _open(
     session: Session, candidate: AlertCandidate, now: datetime, local_day: str,
-    result: ReconcileResult, fired: set[str] | None = None,
+    result: ReconcileResult, fired: set[str] | None = None, day_start: datetime | None = None,
 ) -> None:
     key = candidate.key(local_day)
     if fired is None:
@@ -177,24 +180,53 @@ def _open(
     )
     # A concurrent writer (the import path) opening the same key makes this flush raise
     # IntegrityError; the job's savepoint turns that into "skipped, the next run settles it".
+    host = _todays_card(session, candidate, day_start) if day_start is not None else None
     session.add(alert)
     session.flush()
-    if alert.delivery == Delivery.CARD.value:
+    if host is not None:
+        # The owner already has a card for this account today: this alert joins it (its own
+        # state and buttons on that card), announced in the card's thread.
+        alert.card_of, alert.channel, alert.ts = host.id, host.channel, host.ts
+        touch(session, host, now)
+        thread(session, host, f"joined:{alert.id}", now, {"event": "grouped"})
+    elif alert.delivery == Delivery.CARD.value:
         # The alert's key is unique and new, so its post key cannot collide: no savepoint.
         enqueue(session, f"post:{key}", OutboxOp.POST_ALERT, alert, now, guard=False)
     result.opened.append(alert.id)
 
 
+def _todays_card(session: Session, candidate: AlertCandidate,
+                 day_start: datetime) -> Alert | None:
+    """The card this account's owner already got today (its first top-level alert), if any.
+
+    Locked (PostgreSQL) like the job's own alerts: its revision is bumped here, and a click on
+    it at the same moment must wait rather than collide on the next update key."""
+    if candidate.delivery is not Delivery.CARD:
+        return None
+    return session.scalar(
+        select(Alert).where(Alert.account_id == candidate.account_id,
+                            Alert.delivery == Delivery.CARD.value, Alert.card_of.is_(None),
+                            Alert.opened_at >= day_start)
+        .order_by(Alert.id).limit(1).with_for_update())
+
+
+def card_host(session: Session, alert: Alert) -> Alert:
+    """The alert whose Slack message shows `alert` (itself, unless it joined another card)."""
+    if alert.card_of is None:
+        return alert
+    return session.get(Alert, alert.card_of) or alert
+
+
 def _still_in_state(
     session: Session, alert: Alert, candidate: AlertCandidate, now: datetime, local_day: str,
-    result: ReconcileResult,
+    result: ReconcileResult, day_start: datetime | None = None,
 ) -> None:
     new_key = candidate.key(local_day)
     period_moved = candidate.period is not None and new_key != alert.dedupe_key
     if alert.status == AlertStatus.RESOLVED.value:
         if period_moved:
             alert.in_state = False  # dealt with; the new period is news of its own
-            _open(session, candidate, now, local_day, result)
+            _open(session, candidate, now, local_day, result, day_start=day_start)
         return
     if not alert.in_state:  # assigning an equal value still makes the flush visit the row
         alert.in_state = True
@@ -221,7 +253,7 @@ def _snooze_over(alert: Alert, now: datetime) -> bool:
 def _apply_evidence(
     session: Session, alert: Alert, candidate: AlertCandidate, new_key: str | None
 ) -> bool:
-    evidence = candidate.summary.model_dump(mode="json")
+    evidence = with_trends(candidate.summary, alert.evidence).model_dump(mode="json")
     changed = evidence != alert.evidence or candidate.priority != alert.priority
     if changed:
         alert.evidence, alert.priority = evidence, candidate.priority
@@ -231,6 +263,23 @@ def _apply_evidence(
         alert.dedupe_key = new_key  # the new period is covered by this alert: never posted anew
         changed = True
     return changed
+
+
+def with_trends(summary: AlertSummary, before: dict[str, Any]) -> AlertSummary:
+    """Each signal keeps the figure the card showed before it last changed, so the card can
+    say whether it got worse or better (a figure that did not move keeps its old trend)."""
+    if not summary.signals:
+        return summary
+    old = {str(s.get("kind")): s for s in before.get("signals", []) if isinstance(s, dict)}
+    signals = []
+    for signal in summary.signals:
+        prior = old.get(signal.kind)
+        if prior is not None:
+            moved = prior.get("value") != signal.value
+            previous = prior.get("value") if moved else prior.get("previous")
+            signal = signal.model_copy(update={"previous": previous})
+        signals.append(signal)
+    return summary.model_copy(update={"signals": signals})
 
 
 def end_state(session: Session, alert: Alert, now: datetime, result: ReconcileResult) -> None:
@@ -250,8 +299,9 @@ def touch(session: Session, alert: Alert, now: datetime) -> None:
     alert.updated_at = now
     if alert.delivery == Delivery.CARD.value:
         # Revisions only grow under the alert's row lock: the key is new, no savepoint needed.
-        enqueue(session, f"update:{alert.id}:{alert.revision}", OutboxOp.UPDATE_ALERT, alert, now,
-                guard=False)
+        # An alert on another's card re-renders that card (the message it lives on).
+        enqueue(session, f"update:{alert.id}:{alert.revision}", OutboxOp.UPDATE_ALERT,
+                card_host(session, alert), now, guard=False)
 
 
 def thread(
@@ -259,7 +309,8 @@ def thread(
 ) -> None:
     """Queue a follow-up line in the alert's thread (cards only: a digest item has no thread)."""
     if alert.delivery == Delivery.CARD.value:
-        enqueue(session, f"thread:{key}", OutboxOp.THREAD, alert, now, payload, guard=False)
+        enqueue(session, f"thread:{key}", OutboxOp.THREAD, card_host(session, alert), now,
+                payload, guard=False)
 
 
 def enqueue(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
@@ -20,12 +20,14 @@ from core.slack.blocks import (
     Block,
     context,
     divider,
+    escape,
     header,
     section,
 )
 from cs.alerts.blocks import alert_card
 from cs.alerts.models import Alert
 from cs.kpis.service import Attention
+from cs.rules.models import CommunityActivity
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +39,9 @@ class StaffHome:
     alerts: list[Alert]  # worst first
     accounts: list[Attention]  # most in need of attention first
     total_accounts: int
+    # (account name, its members' questions in the community window), most friction first
+    community: list[tuple[str, CommunityActivity]] = field(default_factory=list)
+    community_days: int = 7
 
 
 def _band_label(band: str, lang: Lang) -> str:
@@ -49,7 +54,7 @@ def _band_text(band: str, accounts: list[Attention], lang: Lang) -> str:
     lines: list[str] = []
     size = len(head)
     for i, a in enumerate(accounts):
-        line = f"• {a.name} — {a.health_score} / {a.mrr:,} {a.currency}"
+        line = f"• {escape(a.name)} — {a.health_score} / {a.mrr:,} {a.currency}"
         more = "\n" + t("home.more_accounts", lang, n=len(accounts) - i)
         if size + len(line) + 1 + len(more) > SECTION_LIMIT:
             lines.append(more.strip())
@@ -73,9 +78,25 @@ def account_blocks(home: StaffHome, lang: Lang) -> list[Block]:
     return blocks
 
 
+MAX_COMMUNITY_LINES = 15  # accounts listed; counts only, never a question's text
+
+
+def community_blocks(home: StaffHome, lang: Lang) -> list[Block]:
+    """The owner's accounts whose members asked in the community window."""
+    if not home.community:
+        return []
+    lines = [t("community.home", lang, days=home.community_days)]
+    lines += [t("community.home_line", lang, account=escape(name), questions=a.questions,
+                answered=a.answered, suggested=a.suggested, unanswered=a.unanswered,
+                helpful=a.helpful, unhelpful=a.unhelpful, escalations=a.escalations,
+                open=a.open_escalations)
+              for name, a in home.community[:MAX_COMMUNITY_LINES]]
+    return [section("\n".join(lines), "community")]
+
+
 def staff_view(home: StaffHome, lang: Lang) -> dict[str, Any]:
     """Alerts first, as many whole cards as fit beside the accounts within 100 blocks."""
-    accounts = account_blocks(home, lang)
+    accounts = account_blocks(home, lang) + community_blocks(home, lang)
     head = [header(t("home.title", lang)),
             section(t("home.alerts", lang, n=len(home.alerts)))]
     budget = MAX_VIEW_BLOCKS - len(head) - len(accounts) - 2  # divider + "more alerts" line

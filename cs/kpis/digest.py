@@ -15,13 +15,12 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from core.i18n import Lang, t
-from core.rules_config import TouchModel
 from core.services import Services
-from core.slack.blocks import Block, clip, context, header, section
+from core.slack.blocks import SECTION_LIMIT, Block, clip, context, escape, header, section
 from cs.kpis.chart import render_png, trend
 from cs.kpis.curation import CurationReport, build_curation_report
-from cs.kpis.formulas import Period
-from cs.kpis.report import minutes, money, rate
+from cs.kpis.formulas import Period, bridge
+from cs.kpis.report import band_name, bridge_lines, minutes, money, rate, touch_name
 from cs.kpis.service import (
     Attention,
     CsMetrics,
@@ -30,15 +29,12 @@ from cs.kpis.service import (
     load_book,
     metrics_for,
 )
-from cs.rules.models import HealthBand
 
 log = logging.getLogger(__name__)
 
 DIGEST_DAYS = 30
 FIELD_LIMIT = 2000  # Slack: a section field's text
 TREND_MONTHS = 6
-BANDS = frozenset(b.value for b in HealthBand)
-TOUCHES = frozenset(t.value for t in TouchModel)
 
 
 @dataclass(frozen=True)
@@ -92,7 +88,7 @@ def kpi_fields(cur: CsMetrics, prev: CsMetrics, lang: Lang = "ja") -> list[dict[
         return change(now, before, worse_when_up, lang)
 
     def logos(n: int) -> str:
-        return t("kpis.logos", lang, n=f"{n:,}")
+        return t("kpis.logos", lang, n=n)
 
     return [
         _field(t("kpis.logo_churn", lang),
@@ -108,9 +104,11 @@ def kpi_fields(cur: CsMetrics, prev: CsMetrics, lang: Lang = "ja") -> list[dict[
                f"{logos(c.reactivated_logos)}"),
         _field(t("kpis.live", lang),
                f"{logos(cur.book.accounts)} ({t('kpis.per_csm', lang)} {mean})"),
-        _field(t("kpis.tta", lang), f"{t('kpis.median', lang)} {minutes(ack.median_minutes)} / p90 "
-               f"{minutes(ack.p90_minutes)}",
-               f"{t('kpis.prev_median', lang)} {minutes(prev.alerts.ack_all.median_minutes)}"),
+        _field(t("kpis.tta", lang),
+               f"{t('kpis.median', lang)} {minutes(ack.median_minutes, lang)} / p90 "
+               f"{minutes(ack.p90_minutes, lang)}",
+               f"{t('kpis.prev_median', lang)} "
+               f"{minutes(prev.alerts.ack_all.median_minutes, lang)}"),
         _field(t("kpis.deflection", lang), rate(cur.faq.deflection_rate),
                delta(cur.faq.deflection_rate, prev.faq.deflection_rate, False)),
         _field(t("kpis.unanswered_rate", lang),
@@ -121,10 +119,10 @@ def kpi_fields(cur: CsMetrics, prev: CsMetrics, lang: Lang = "ja") -> list[dict[
 
 def attention_line(a: Attention, lang: Lang = "ja") -> str:
     owner = f"<@{a.owner_user_id}>" if a.owner_user_id else t("kpis.unowned", lang)
-    why = t("kpis.list_sep", lang).join(a.risks[:2]) or t("kpis.no_risk", lang)
-    band = t(f"kpis.band.{a.health_band}", lang) if a.health_band in BANDS else a.health_band
-    touch = t(f"kpis.touch.{a.touch_model}", lang) if a.touch_model in TOUCHES else a.touch_model
-    return (f"• *{a.name}* — {band} ({t('kpis.points', lang, n=a.health_score)}), {touch}, "
+    why = escape(t("kpis.list_sep", lang).join(a.risks[:2])) or t("kpis.no_risk", lang)
+    band, touch = band_name(a.health_band, lang), touch_name(a.touch_model, lang)
+    return (f"• *{escape(a.name)}* — {band} ({t('kpis.points', lang, n=a.health_score)}), "
+            f"{touch}, "
             f"{money(a.mrr, a.currency)} / {t('kpis.owner', lang, owner=owner)}\n    {why}")
 
 
@@ -139,10 +137,19 @@ def cs_digest_blocks(
     ]
     if cur.churn.above_warning:
         blocks.append(section(t("kpis.warning", lang, line=rate(cur.churn.warning_line))))
+    blocks.append(bridge_section(cur, lang))
     lines = "\n".join(attention_line(a, lang) for a in attention) or t("kpis.none", lang)
     blocks.append(section(f"{t('kpis.attention', lang)}\n{lines}"))
     blocks.append(context(t("kpis.cs_footer", lang, start=prev.start, end=_last_day(prev.end))))
     return blocks
+
+
+def bridge_section(m: CsMetrics, lang: Lang = "ja") -> Block:
+    """The period's MRR bridge as the report prints it, in a code block so the columns align."""
+    title, *lines = bridge_lines(m.bridge, m.currency, lang)[1:]
+    # Clipped inside the fence, so a long list of account names never breaks the code block.
+    body = clip(escape("\n".join(lines)), SECTION_LIMIT - len(title) - 16)
+    return section(f"*{title}*\n```{body}```")
 
 
 def cs_digest_text(cur: CsMetrics, lang: Lang = "ja") -> str:
@@ -152,18 +159,21 @@ def cs_digest_text(cur: CsMetrics, lang: Lang = "ja") -> str:
 
 def curation_blocks(report: CurationReport, lang: Lang = "ja") -> list[Block]:
     p = report.period
-    gaps = "\n".join(f"• ×{c.count} {c.representative}" for c in report.unanswered)
+    # Visitors' questions and draft titles: inert in mrkdwn, or `<!here>` in a web question
+    # would notify the whole curator channel.
+    gaps = "\n".join(f"• ×{c.count} {escape(c.representative)}" for c in report.unanswered)
     down = "\n".join(
-        f"• `{f.entry_id}` {report.titles.get(f.entry_id, t('kpis.deleted', lang))} — "
+        f"• `{f.entry_id}` {escape(report.titles.get(f.entry_id, t('kpis.deleted', lang)))} — "
         f"👎{f.not_helpful} 👍{f.helpful}" for f in report.downvoted
     )
     stale = "\n".join(
-        f"• `{s.entry_id}` {s.title} — {s.updated or t('kpis.undated', lang)}" for s in report.stale
+        f"• `{s.entry_id}` {escape(s.title)} — {s.updated or t('kpis.undated', lang)}"
+        for s in report.stale
     )
     more = report.stale_total - len(report.stale)
     if more > 0:
         stale += "\n" + t("kpis.more", lang, n=more)
-    drafts = "\n".join(f"• {d.title or d.name} ({d.name}, {d.modified:%Y-%m-%d})"
+    drafts = "\n".join(f"• {escape(d.title or d.name)} ({escape(d.name)}, {d.modified:%Y-%m-%d})"
                        for d in report.drafts[:10])
     nothing = t("kpis.nothing", lang)
     return [
@@ -197,15 +207,18 @@ def build_cs_digest(services: Services, now: datetime) -> Digest:
     config = kpi_config(services.settings, rules)
     period = Period.days_ending(now.astimezone(tz).date(), DIGEST_DAYS)
     with services.session_factory() as session:
-        book = load_book(session, now.astimezone(tz), rules, config)
+        book = load_book(session, now.astimezone(tz), rules, config, services.lang)
         cur = metrics_for(session, book, period, config=config, tz=tz, now=now)
         prev = metrics_for(session, book, period.previous(), config=config, tz=tz, now=now)
-    months = trend(book.log, last_complete_month(now, tz), TREND_MONTHS, config)
+    last_month = last_complete_month(now, tz)
+    months = trend(book.log, last_month, TREND_MONTHS, config)
+    month_bridge = bridge(book.log, last_month, now.astimezone(tz).date())
     lang = services.lang
     return Digest(
         text=cs_digest_text(cur, lang),
         blocks=cs_digest_blocks(cur, prev, book.attention, lang),
-        chart=render_png(months, cur.book.by_health_band, config.churn_warning),
+        chart=render_png(months, cur.book.by_health_band, config.churn_warning, month_bridge,
+                         last_month.label, lang),
         chart_name=f"cs-digest-{period.end}.png",
         chart_title=f"CS trend {months[0].label}..{months[-1].label}",
     )

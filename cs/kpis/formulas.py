@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import bisect
 import math
+import re
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
+from enum import StrEnum
 from typing import NamedTuple
 
 DEFAULT_AVOIDABLE_REASONS = ("couldnt_use", "low_usage", "no_roi")
@@ -22,6 +24,14 @@ DEFAULT_AVOIDABLE_REASONS = ("couldnt_use", "low_usage", "no_roi")
 REASON_ALIASES = {"couldnt_use_it": "couldnt_use", "could_not_use_it": "couldnt_use",
                   "could_not_use": "couldnt_use"}
 UNASSIGNED = "(unassigned)"
+# The months a report may ask for, on every surface (CLI and API): outside them a period is a
+# typo, and far-off years overflow the calendar.
+FIRST_YEAR, LAST_YEAR = 1900, 2199
+MONTH_FORMAT = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+class PeriodError(ValueError):
+    """A period that is not a month Banso reports on; the message shows the accepted range."""
 
 
 class CurrencyError(ValueError):
@@ -48,12 +58,15 @@ class Period:
 
     @classmethod
     def parse_month(cls, text: str) -> Period:
-        """'2026-10' -> October 2026; anything else is a clear ValueError."""
-        try:
-            year, month = (int(part) for part in text.split("-"))
-            return cls.month(year, month)
-        except ValueError:
-            raise ValueError(f"period must look like 2026-10 (year-month), got {text!r}") from None
+        """'2026-10' -> October 2026; anything else is a PeriodError naming the accepted range."""
+        match = MONTH_FORMAT.match(text.strip())
+        year, month = (int(match[1]), int(match[2])) if match else (0, 0)
+        if not (FIRST_YEAR <= year <= LAST_YEAR and 1 <= month <= 12):
+            raise PeriodError(
+                f"period must be a month YYYY-MM from {FIRST_YEAR}-01 to {LAST_YEAR}-12 "
+                f"(e.g. 2026-10), got {text!r}"
+            )
+        return cls.month(year, month)
 
     @classmethod
     def days_ending(cls, end: date, days: int) -> Period:
@@ -104,21 +117,29 @@ class MrrEvent(NamedTuple):
     mrr_after: int
     currency: str
     seq: int = 0  # orders same-day changes (the log's row id)
+    churn_reason: str | None = None  # why, on a change to 0 (each churn keeps its own)
+
+
+class _History(NamedTuple):
+    days: list[date]
+    amounts: list[int]
+    reasons: list[str | None]
 
 
 class MrrLog:
     """Each account's MRR history in the base currency, answering "MRR on a day" by bisection."""
 
     def __init__(self, events: Iterable[MrrEvent], config: KpiConfig):
-        history: dict[str, list[tuple[date, int, int]]] = defaultdict(list)
+        history: dict[str, list[tuple[date, int, int, str | None]]] = defaultdict(list)
         base = config.base_currency
-        for account_id, day, mrr, currency, seq in events:
+        for account_id, day, mrr, currency, seq, reason in events:
             amount = mrr if currency == base else config.to_base(mrr, currency)
-            history[account_id].append((day, seq, amount))
-        self._history: dict[str, tuple[list[date], list[int]]] = {}
+            history[account_id].append((day, seq, amount, reason))
+        self._history: dict[str, _History] = {}
         for account_id, rows in history.items():
-            rows.sort()
-            self._history[account_id] = ([row[0] for row in rows], [row[2] for row in rows])
+            rows.sort(key=lambda row: (row[0], row[1]))
+            self._history[account_id] = _History(
+                [row[0] for row in rows], [row[2] for row in rows], [row[3] for row in rows])
 
     def accounts(self) -> Iterable[str]:
         return self._history.keys()
@@ -130,7 +151,15 @@ class MrrLog:
 
     def seen_before(self, account_id: str, day: date) -> bool:
         history = self._history.get(account_id)
-        return history is not None and history[0][0] < day
+        return history is not None and history.days[0] < day
+
+    def last_change_before(self, account_id: str, day: date) -> tuple[date, str | None] | None:
+        """The day and churn reason of the account's last change effective before `day`."""
+        history = self._history.get(account_id)
+        i = bisect.bisect_left(history.days, day) if history else 0
+        if not history or not i:
+            return None
+        return history.days[i - 1], history.reasons[i - 1]
 
     def all_before(self, day: date) -> dict[str, int]:
         """Every logged account's MRR at the start of `day` (0 when not paying)."""
@@ -141,8 +170,8 @@ class MrrLog:
         return {a: m for a, m in self.all_before(day).items() if m > 0}
 
 
-def _amount_before(history: tuple[list[date], list[int]], day: date) -> int:
-    days, amounts = history
+def _amount_before(history: _History, day: date) -> int:
+    days, amounts = history.days, history.amounts
     if days[-1] < day:  # most accounts: nothing changed since; skip the bisection
         return amounts[-1]
     i = bisect.bisect_left(days, day)
@@ -153,65 +182,118 @@ def _ratio(numerator: float, denominator: float) -> float | None:
     return numerator / denominator if denominator else None
 
 
+class Movement(StrEnum):
+    """The lines of the MRR bridge, in the order they are shown."""
+
+    NEW = "new"
+    EXPANSION = "expansion"
+    REACTIVATION = "reactivation"
+    CONTRACTION = "contraction"
+    CHURN = "churn"
+    SCHEDULED_CHURN = "scheduled_churn"  # a churn dated after today: not happened yet
+
+
+ADDS = frozenset({Movement.NEW, Movement.EXPANSION, Movement.REACTIVATION})
+# Lines that add or remove a paying logo (expansion and contraction keep it).
+LOGO_IN = frozenset({Movement.NEW, Movement.REACTIVATION})
+LOGO_OUT = frozenset({Movement.CHURN, Movement.SCHEDULED_CHURN})
+
+
+@dataclass(frozen=True)
+class Moves:
+    """Each account's movement over a period: start vs end MRR, classified once."""
+
+    start: dict[str, int]  # paying at the start
+    end: dict[str, int]  # paying at the end
+    amounts: dict[Movement, dict[str, int]]  # movement -> account -> yen moved (positive)
+
+
+def movements(log: MrrLog, period: Period, today: date | None = None) -> Moves:
+    """Classify every account by its MRR at the period's start and end.
+
+    Start and end are compared per account, so an account that cancels and comes back inside
+    the period (at the same MRR) moves nowhere; one that left before the period and pays again
+    at its end is a reactivation, not new. A churn dated after `today` is scheduled, not churned.
+    """
+    start_all, end_all = log.all_before(period.start), log.all_before(period.end)
+    amounts: dict[Movement, dict[str, int]] = {m: {} for m in Movement}
+    for account_id, after in end_all.items():
+        before = start_all[account_id]
+        if before == after:
+            continue
+        if before and not after:
+            last = log.last_change_before(account_id, period.end)
+            scheduled = today is not None and last is not None and last[0] > today
+            amounts[Movement.SCHEDULED_CHURN if scheduled else Movement.CHURN][account_id] = before
+        elif before:
+            kind = Movement.EXPANSION if after > before else Movement.CONTRACTION
+            amounts[kind][account_id] = abs(after - before)
+        else:
+            returned = log.seen_before(account_id, period.start)
+            amounts[Movement.REACTIVATION if returned else Movement.NEW][account_id] = after
+    return Moves({a: m for a, m in start_all.items() if m > 0},
+                 {a: m for a, m in end_all.items() if m > 0}, amounts)
+
+
 @dataclass(frozen=True)
 class ChurnKpis:
     period: str
     customers_at_start: int
     mrr_at_start: int
-    churned_logos: int
+    churned_logos: int  # churns that happened (dated today or before)
     churned_mrr: int  # start MRR of the churned logos
     contraction_mrr: int
     expansion_mrr: int
     new_logos: int
     new_mrr: int
     reactivated_logos: int
+    reactivated_mrr: int
+    scheduled_churn_logos: int  # churns dated after today, shown apart
+    scheduled_churn_mrr: int
+    customers_at_end: int
+    mrr_at_end: int
     logo_churn_rate: float | None
     mrr_churn_rate: float | None  # (churned + contraction) / start MRR
     warning_line: float
     above_warning: bool
 
 
-def churn(log: MrrLog, period: Period, config: KpiConfig) -> tuple[ChurnKpis, list[str]]:
+def churn(
+    log: MrrLog, period: Period, config: KpiConfig, today: date | None = None
+) -> tuple[ChurnKpis, list[str]]:
     """Churn over `period` comparing each account's MRR at its start and end; also the churned ids.
 
-    Start and end are compared per account, so an account that cancels and comes back inside
-    the period (at the same MRR) is not churned; one that left before the period and pays again
-    at its end counts as reactivated, not new.
+    Churns dated after `today` (a cancellation booked for the month's end) are counted apart as
+    scheduled and left out of the churn rates until they happen.
     """
-    start_all, end_all = log.all_before(period.start), log.all_before(period.end)
-    start = {a: m for a, m in start_all.items() if m > 0}
-    churned: list[str] = []
-    churned_mrr = contraction = expansion = new = new_mrr = reactivated = 0
-    for account_id, after in end_all.items():
-        before = start_all[account_id]
-        if before and not after:
-            churned.append(account_id)
-            churned_mrr += before
-        elif before and after < before:
-            contraction += before - after
-        elif before and after > before:
-            expansion += after - before
-        elif not before and after:
-            if log.seen_before(account_id, period.start):
-                reactivated += 1
-            else:
-                new += 1
-                new_mrr += after
-    mrr_start = sum(start.values())
-    logo_rate = _ratio(len(churned), len(start))
+    return churn_of(movements(log, period, today), period, config)
+
+
+def churn_of(moves: Moves, period: Period, config: KpiConfig) -> tuple[ChurnKpis, list[str]]:
+    """`churn` over movements already classified (the report classifies a period once)."""
+    a = moves.amounts
+    churned = a[Movement.CHURN]
+    churned_mrr, contraction = sum(churned.values()), sum(a[Movement.CONTRACTION].values())
+    mrr_start = sum(moves.start.values())
+    logo_rate = _ratio(len(churned), len(moves.start))
     mrr_rate = _ratio(churned_mrr + contraction, mrr_start)
     worst = max((r for r in (logo_rate, mrr_rate) if r is not None), default=None)
     kpis = ChurnKpis(
         period=period.label,
-        customers_at_start=len(start),
+        customers_at_start=len(moves.start),
         mrr_at_start=mrr_start,
         churned_logos=len(churned),
         churned_mrr=churned_mrr,
         contraction_mrr=contraction,
-        expansion_mrr=expansion,
-        new_logos=new,
-        new_mrr=new_mrr,
-        reactivated_logos=reactivated,
+        expansion_mrr=sum(a[Movement.EXPANSION].values()),
+        new_logos=len(a[Movement.NEW]),
+        new_mrr=sum(a[Movement.NEW].values()),
+        reactivated_logos=len(a[Movement.REACTIVATION]),
+        reactivated_mrr=sum(a[Movement.REACTIVATION].values()),
+        scheduled_churn_logos=len(a[Movement.SCHEDULED_CHURN]),
+        scheduled_churn_mrr=sum(a[Movement.SCHEDULED_CHURN].values()),
+        customers_at_end=len(moves.end),
+        mrr_at_end=sum(moves.end.values()),
         logo_churn_rate=logo_rate,
         mrr_churn_rate=mrr_rate,
         warning_line=config.churn_warning,
@@ -220,8 +302,86 @@ def churn(log: MrrLog, period: Period, config: KpiConfig) -> tuple[ChurnKpis, li
     return kpis, sorted(churned)
 
 
+# --- the MRR bridge: start + new + expansion + reactivation - contraction - churn = end ----
+
+
+@dataclass(frozen=True)
+class BridgeAccount:
+    account_id: str
+    name: str
+    mrr: int  # yen this account moved on the line (always positive)
+
+
+@dataclass(frozen=True)
+class BridgeLine:
+    movement: Movement
+    sign: int  # +1 adds to the start MRR, -1 takes away
+    mrr: int
+    logos: int
+    accounts: list[BridgeAccount]  # every account behind the line, largest first
+
+
+@dataclass(frozen=True)
+class MrrBridge:
+    start_mrr: int
+    end_mrr: int
+    start_logos: int
+    end_logos: int
+    lines: list[BridgeLine]
+    balanced: bool  # start + Σ sign × line == end, for MRR and for logos
+
+    def line(self, movement: Movement) -> BridgeLine:
+        return next(line for line in self.lines if line.movement is movement)
+
+
+def bridge(
+    log: MrrLog, period: Period, today: date | None = None,
+    names: Mapping[str, str] | None = None,
+) -> MrrBridge:
+    """Start MRR to end MRR of `period`, line by line, with the accounts behind each line.
+
+    It balances by construction (each account's end − start lands on exactly one line), and
+    `balanced` checks it again so a surface can never show a bridge that does not add up.
+    """
+    return bridge_of(movements(log, period, today), names)
+
+
+def bridge_of(moves: Moves, names: Mapping[str, str] | None = None) -> MrrBridge:
+    """`bridge` over movements already classified."""
+    names = names or {}
+    lines = []
+    for movement in Movement:
+        moved = moves.amounts[movement]
+        accounts = sorted((BridgeAccount(a, names.get(a, a), m) for a, m in moved.items()),
+                          key=lambda b: (-b.mrr, b.account_id))
+        lines.append(BridgeLine(movement, 1 if movement in ADDS else -1, sum(moved.values()),
+                                len(moved), accounts))
+    start_mrr, end_mrr = sum(moves.start.values()), sum(moves.end.values())
+    mrr_ok = start_mrr + sum(line.sign * line.mrr for line in lines) == end_mrr
+    logos_in = sum(line.logos for line in lines if line.movement in LOGO_IN)
+    logos_out = sum(line.logos for line in lines if line.movement in LOGO_OUT)
+    logos_ok = len(moves.start) + logos_in - logos_out == len(moves.end)
+    return MrrBridge(start_mrr, end_mrr, len(moves.start), len(moves.end), lines,
+                     mrr_ok and logos_ok)
+
+
+# The two cohorts GRR and NRR are measured on (labelled in JSON; `t("report.basis.<code>")`).
+TRAILING_12_MONTHS = "trailing_12_months"
+START_TO_END = "start_to_end"
+DEFINITIONS = {
+    TRAILING_12_MONTHS: "accounts paying a year before the period's end: their MRR at the end "
+                        "over their MRR then",
+    START_TO_END: "accounts paying at the period's start: their MRR at its end over their MRR "
+                  "at its start",
+}
+
+
 @dataclass(frozen=True)
 class RetentionKpis:
+    """GRR (losses only, expansion capped) and NRR (expansion included) of one cohort."""
+
+    basis: str  # which cohort: TRAILING_12_MONTHS or START_TO_END
+    definition: str  # the basis in words
     cohort_day: date  # the cohort: accounts paying at the start of this day
     as_of: date  # ... compared with their MRR at the start of this day
     cohort_size: int
@@ -234,7 +394,15 @@ class RetentionKpis:
 
 def retention(log: MrrLog, as_of: date) -> RetentionKpis:
     """GRR and NRR of the cohort paying a year before `as_of`, measured at `as_of`."""
-    cohort_day = _year_before(as_of)
+    return cohort_retention(log, _year_before(as_of), as_of, TRAILING_12_MONTHS)
+
+
+def period_retention(log: MrrLog, period: Period) -> RetentionKpis:
+    """GRR and NRR of the accounts paying at the period's start, measured at its end."""
+    return cohort_retention(log, period.start, period.end, START_TO_END)
+
+
+def cohort_retention(log: MrrLog, cohort_day: date, as_of: date, basis: str) -> RetentionKpis:
     cohort = log.snapshot(cohort_day)
     today = log.all_before(as_of)
     now = {a: today[a] for a in cohort}
@@ -242,6 +410,8 @@ def retention(log: MrrLog, as_of: date) -> RetentionKpis:
     current = sum(now.values())
     total = sum(cohort.values())
     return RetentionKpis(
+        basis=basis,
+        definition=DEFINITIONS[basis],
         cohort_day=cohort_day,
         as_of=as_of,
         cohort_size=len(cohort),
@@ -279,19 +449,20 @@ def normalize_reason(reason: str | None) -> str:
 
 
 def avoidable_churn(
-    churned: Iterable[str],
-    reasons: Mapping[str, str | None],
-    log: MrrLog,
-    period: Period,
-    config: KpiConfig,
+    churned: Iterable[str], log: MrrLog, period: Period, config: KpiConfig,
 ) -> AvoidableChurn:
-    """Churned logos whose reason is in the configured avoidable list, by count and lost MRR."""
+    """Churned logos whose reason is in the configured avoidable list, by count and lost MRR.
+
+    The reason is the one recorded with this churn in the log, so a customer who left, came
+    back and left again is counted with each churn's own reason.
+    """
     avoidable = {normalize_reason(r) for r in config.avoidable_reasons}
     by_reason: Counter[str] = Counter()
     count = mrr = 0
     churned = list(churned)
     for account_id in churned:
-        reason = normalize_reason(reasons.get(account_id))
+        last = log.last_change_before(account_id, period.end)
+        reason = normalize_reason(last[1] if last else None)
         by_reason[reason] += 1
         if reason in avoidable:
             count += 1
@@ -337,6 +508,13 @@ def book(rows: Iterable[AccountRow]) -> BookKpis:
         per_csm[row.owner_user_id or UNASSIGNED] += 1
         touch[row.touch_model or "(unknown)"] += 1
         band[row.health_band or "(unknown)"] += 1
+    return book_of_counts(total, per_csm, touch, band)
+
+
+def book_of_counts(
+    total: int, per_csm: Mapping[str, int], touch: Mapping[str, int], band: Mapping[str, int]
+) -> BookKpis:
+    """The book figures from counts (live, or as a daily snapshot stored them)."""
     owners = [o for o in per_csm if o != UNASSIGNED]
     return BookKpis(
         accounts=total,
@@ -370,11 +548,13 @@ def onboarding_sessions(
     touches: Iterable[Touch],
     period: Period,
     config: KpiConfig,
+    tz: tzinfo,
 ) -> OnboardingKpis:
     """Calls and meetings in each account's first `onboarding_days`, for windows ending in period.
 
     Only complete windows count, so a month's figure is never diluted by accounts that
-    started onboarding yesterday.
+    started onboarding yesterday. A touch is dated by its day in `tz`, the zone contract
+    starts are written in: a call at 07:57 in Tokyo is on that Tokyo day, not the UTC day before.
     """
     window = timedelta(days=config.onboarding_days)
     cohort = {
@@ -386,7 +566,7 @@ def onboarding_sessions(
         start = cohort.get(touch.account_id)
         if start is None or touch.kind not in ONBOARDING_SESSION_KINDS:
             continue
-        if start <= touch.at.date() < start + window:
+        if start <= touch.at.astimezone(tz).date() < start + window:
             sessions[touch.account_id] += 1
     total = sum(sessions.values())
     return OnboardingKpis(

@@ -8,39 +8,51 @@ zone); day-valued columns (MRR changes, contract starts) by dates.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime
 
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import Session
 
 from bot.models import Escalation, Feedback, Question
+from core.i18n import Lang
 from core.rules_config import RulesConfig
 from cs.accounts.models import Account, MrrChange, Touchpoint
 from cs.accounts.service import iter_facts
 from cs.alerts.models import ActionKind, Alert, AlertAction
+from cs.community.activity import window_activity
 from cs.kpis.faq import FeedbackRow, QuestionRow
 from cs.kpis.formulas import ONBOARDING_SESSION_KINDS, AlertRow, MrrEvent, Touch
 from cs.rules.models import Assessment
 from cs.rules.rules import Assessor
 
+_CHUNK = 500  # ids per IN (...): well under SQLite's and psycopg's parameter limits
+
 
 def mrr_events(session: Session) -> Iterator[MrrEvent]:
     m = MrrChange
-    query = select(m.account_id, m.effective_on, m.mrr_after, m.currency, m.id)
-    for account_id, effective_on, mrr_after, currency, seq in session.execute(query):
-        yield MrrEvent(account_id, effective_on, mrr_after, currency, seq)
+    query = select(m.account_id, m.effective_on, m.mrr_after, m.currency, m.id, m.churn_reason)
+    for account_id, effective_on, mrr_after, currency, seq, reason in session.execute(query):
+        yield MrrEvent(account_id, effective_on, mrr_after, currency, seq, reason)
 
 
-def churn_reasons(session: Session) -> dict[str, str | None]:
-    query = select(Account.id, Account.churn_reason).where(Account.churn_reason.is_not(None))
-    return {account_id: reason for account_id, reason in session.execute(query)}
+def account_names(session: Session, ids: Iterable[str]) -> dict[str, str]:
+    """Names of the given accounts (the bridge's few hundred movers, not the whole book)."""
+    wanted = sorted(set(ids))
+    names: dict[str, str] = {}
+    for start in range(0, len(wanted), _CHUNK):
+        query = select(Account.id, Account.name).where(Account.id.in_(wanted[start:start + _CHUNK]))
+        names.update({account_id: name for account_id, name in session.execute(query)})
+    return names
 
 
-def assessments(session: Session, now: datetime, rules: RulesConfig) -> Iterator[Assessment]:
-    """The rules' view of every live account at `now`."""
-    assess = Assessor(rules)
-    for facts in iter_facts(session, now):
+def assessments(
+    session: Session, now: datetime, rules: RulesConfig, lang: Lang
+) -> Iterator[Assessment]:
+    """The rules' view of every live account at `now`, its risk details in `lang`."""
+    assess = Assessor(rules, lang)
+    community = window_activity(session, now, rules.health.measures.community, details_from=None)
+    for facts in iter_facts(session, now, community=community):
         yield assess(facts, now)
 
 

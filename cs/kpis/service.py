@@ -1,8 +1,9 @@
 """CS metrics for a period: load the plain rows once, run the formulas, return one typed result.
 
-`load_book` reads what does not depend on the period (the MRR log, churn reasons, the rules'
-view of every live account); `metrics_for` adds the period-bounded rows. The digest computes two
-periods from one book, so 100,000 accounts are assessed once per run.
+`load_book` reads what does not depend on the period (the MRR log with each churn's reason, the
+rules' view of every live account); `metrics_for` adds the period-bounded rows and the period's
+stored book snapshot, if any. The digest computes two periods from one book, so 100,000
+accounts are assessed once per run.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
+from core.i18n import Lang
 from core.rules_config import RulesConfig
 from core.settings import Settings
-from cs.kpis import queries
+from cs.kpis import queries, snapshots
 from cs.kpis.faq import FaqKpis, faq_kpis
 from cs.kpis.formulas import (
     AccountRow,
@@ -27,6 +29,7 @@ from cs.kpis.formulas import (
     BookKpis,
     ChurnKpis,
     KpiConfig,
+    MrrBridge,
     MrrLog,
     OnboardingKpis,
     Period,
@@ -34,8 +37,11 @@ from cs.kpis.formulas import (
     alert_kpis,
     avoidable_churn,
     book,
-    churn,
+    bridge_of,
+    churn_of,
+    movements,
     onboarding_sessions,
+    period_retention,
     retention,
 )
 from cs.rules.models import Assessment, HealthBand
@@ -99,17 +105,18 @@ def rank_attention(items: Iterable[Attention], count: int) -> list[Attention]:
 @dataclass
 class Book:
     log: MrrLog
-    reasons: dict[str, str | None]
     rows: list[AccountRow]
     attention: list[Attention] = field(default_factory=list)
 
 
-def load_book(session: Session, now: datetime, rules: RulesConfig, config: KpiConfig) -> Book:
-    log = MrrLog(queries.mrr_events(session), config)
+def assess_book(
+    session: Session, now: datetime, rules: RulesConfig, lang: Lang
+) -> tuple[list[AccountRow], list[Attention]]:
+    """Every live account as the book figures see it, and the few needing attention most."""
     rows: list[AccountRow] = []
 
     def attention_items() -> Iterator[Attention]:
-        for assessment in queries.assessments(session, now, rules):
+        for assessment in queries.assessments(session, now, rules, lang):
             facts = assessment.facts
             rows.append(AccountRow(facts.account_id, facts.owner_user_id,
                                    assessment.touch_model.value, assessment.health.band.value))
@@ -117,7 +124,15 @@ def load_book(session: Session, now: datetime, rules: RulesConfig, config: KpiCo
 
     # nsmallest keeps only the worst few: 100,000 assessments would cost hundreds of MB.
     attention = rank_attention(attention_items(), ATTENTION_COUNT)
-    return Book(log, queries.churn_reasons(session), rows, attention)
+    return rows, attention
+
+
+def load_book(
+    session: Session, now: datetime, rules: RulesConfig, config: KpiConfig, lang: Lang
+) -> Book:
+    log = MrrLog(queries.mrr_events(session), config)
+    rows, attention = assess_book(session, now, rules, lang)
+    return Book(log, rows, attention)
 
 
 class CsMetrics(BaseModel):
@@ -130,13 +145,18 @@ class CsMetrics(BaseModel):
     currency: str
     generated_at: datetime
     churn: ChurnKpis
-    retention: RetentionKpis
+    bridge: MrrBridge  # start MRR + new + expansion + reactivation - contraction - churn = end
+    retention: RetentionKpis  # trailing 12 months (the cohort of a year before the end)
+    period_retention: RetentionKpis  # the period's own: accounts paying at its start
     avoidable_churn: AvoidableChurn
     book: BookKpis
     onboarding: OnboardingKpis
     alerts: AlertKpis
     faq: FaqKpis
     attention: list[Attention]  # live accounts needing attention most, as of now
+    # The day whose stored snapshot the book figures are (the period's last snapshot); None:
+    # no snapshot in the period, so they are the live book, as of now.
+    book_as_of: date | None = None
 
 
 def local_midnight(day: date, tz: ZoneInfo) -> datetime:
@@ -153,7 +173,13 @@ def metrics_for(
     now: datetime,
 ) -> CsMetrics:
     first, last = local_midnight(period.start, tz), local_midnight(period.end, tz)
-    churn_kpis, churned = churn(the_book.log, period, config)
+    today = now.astimezone(tz).date()
+    log = the_book.log
+    moves = movements(log, period, today)
+    churn_kpis, churned = churn_of(moves, period, config)
+    names = queries.account_names(session, (a for moved in moves.amounts.values() for a in moved))
+    stored = snapshots.book_at_end(session, period)
+    book_kpis, book_day = (stored[1], stored[0]) if stored else (book(the_book.rows), None)
     window = timedelta(days=config.onboarding_days)
     starts = queries.contract_starts(session, period.start - window, period.end - window)
     touches = queries.onboarding_touches(
@@ -167,10 +193,13 @@ def metrics_for(
         currency=config.base_currency,
         generated_at=now,
         churn=churn_kpis,
-        retention=retention(the_book.log, period.end),
-        avoidable_churn=avoidable_churn(churned, the_book.reasons, the_book.log, period, config),
-        book=book(the_book.rows),
-        onboarding=onboarding_sessions(starts, touches, period, config),
+        bridge=bridge_of(moves, names),
+        retention=retention(log, period.end),
+        period_retention=period_retention(log, period),
+        avoidable_churn=avoidable_churn(churned, log, period, config),
+        book=book_kpis,
+        book_as_of=book_day,
+        onboarding=onboarding_sessions(starts, touches, period, config, tz),
         alerts=alert_kpis(queries.alerts_opened(session, first, last)),
         faq=faq_kpis(queries.questions(session, first, last),
                      queries.feedback(session, first, last)),

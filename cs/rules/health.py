@@ -12,6 +12,7 @@ from datetime import datetime
 
 from core.i18n import Lang, t
 from core.rules_config import HealthRules
+from cs.rules.calendar import days_ago
 from cs.rules.memo import Memo
 from cs.rules.models import AccountFacts, Health, HealthBand, Measure
 
@@ -22,7 +23,7 @@ def health_score(
 ) -> Health:
     """`memo`: the Assessor's (one rules config and language); None builds everything."""
     memo = memo or Memo()
-    measures = (
+    measures: tuple[Measure, ...] = (
         _login_recency(facts, now, rules, lang, memo),
         _active_ratio(facts, rules, lang, memo),
         _setup_progress(facts, rules, lang, memo),
@@ -32,7 +33,21 @@ def health_score(
     total_weight = sum([m.weight for m in measures])
     # Measures without data carry weight 0, so the score is over what we actually know.
     score = round(100 * sum([m.points for m in measures]) / total_weight) if total_weight else 0
+    community = _community(facts, rules, lang, memo)
+    if community is not None:
+        # Signed points on top of the weighted score: the documented amount, not a share of it.
+        score = min(100, max(0, score + round(community.points)))
+        measures = (*measures, community)
     return Health(score=score, band=band_for(score, rules), measures=measures)
+
+
+def community_points(engagement: int, friction: int, rules: HealthRules) -> float:
+    """The community measure's signed points: engagement (up to +max_bonus) plus friction
+    (down to -max_penalty), docs/metrics.md "Community"."""
+    cfg = rules.measures.community
+    # Capped apart, then added: a 👍 still counts while friction is at its cap.
+    return (min(cfg.max_bonus, engagement * cfg.engagement_points)
+            - min(cfg.max_penalty, friction * cfg.friction_points))
 
 
 def band_for(score: int, rules: HealthRules) -> HealthBand:
@@ -68,7 +83,7 @@ def _login_recency(
         # Value = days the customer has had to log in, so "never" still reads as a number.
         waited = max(0, (now.date() - facts.contract_start).days)
         return memo.get(("login.never", waited), _login_never, waited, rules, lang)
-    days = max(0, (now - facts.last_login_at).days)
+    days = max(0, days_ago(facts.last_login_at, now))
     return memo.get(("login", days), _login_days, days, rules, lang)
 
 
@@ -99,11 +114,31 @@ def _contact_stability(
 ) -> Measure:
     if facts.last_contact_change_at is None:
         return memo.get(("contact.none",), _contact_none, rules, lang)
-    days = max(0, (now - facts.last_contact_change_at).days)
+    days = max(0, days_ago(facts.last_contact_change_at, now))
     return memo.get(("contact", days), _contact_days, days, rules, lang)
 
 
+def _community(facts: AccountFacts, rules: HealthRules, lang: Lang, memo: Memo) -> Measure | None:
+    activity = facts.community
+    if activity is None or activity.questions == 0:
+        return None
+    key = ("community", activity.answered, activity.helpful, activity.unanswered,
+           activity.unhelpful, activity.open_escalations)
+    return memo.get(key, _community_measure, *key[1:], rules, lang)
+
+
 # --- from those numbers to the Measure (memoized) ---------------------------------------------
+
+def _community_measure(answered: int, helpful: int, unanswered: int, unhelpful: int,
+                       open_escalations: int, rules: HealthRules, lang: Lang) -> Measure:
+    cfg = rules.measures.community
+    points = community_points(answered + helpful, unanswered + unhelpful + open_escalations,
+                              rules)
+    text = t("community.measure", lang, days=cfg.window_days, answered=answered, helpful=helpful,
+             unanswered=unanswered, unhelpful=unhelpful, open=open_escalations,
+             points=f"{points:+g}")
+    return Measure("community", points, 0.0, points, text)
+
 
 def _login_never(waited: int, rules: HealthRules, lang: Lang) -> Measure:
     cfg = rules.measures.login_recency

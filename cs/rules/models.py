@@ -31,6 +31,46 @@ class RiskKind(StrEnum):
 
 
 @dataclass(frozen=True)
+class FrictionQuestion:
+    """A community question that went badly: unanswered by the bot, or handed to a human."""
+
+    question_id: int
+    asked_at: datetime
+    outcome: str  # answered | suggested | abstained
+    escalated: bool
+    escalation_open: bool
+    permalink: str | None  # the question's Slack thread
+
+
+@dataclass(frozen=True)
+class CommunityActivity:
+    """An account's members' questions within the community window (cs.community).
+
+    Friction: unanswered questions, 👎 and escalations still open; engagement: answered
+    questions and 👍. `friction_questions` are the questions an alert links to."""
+
+    questions: int = 0
+    answered: int = 0
+    suggested: int = 0
+    unanswered: int = 0
+    helpful: int = 0
+    unhelpful: int = 0
+    escalations: int = 0
+    open_escalations: int = 0
+    last_engaged_at: datetime | None = None  # latest answered question or 👍
+    friction_asked: int = 0  # questions unanswered or escalated (each counted once)
+    friction_questions: tuple[FrictionQuestion, ...] = ()  # loaded where an alert may need them
+
+    @property
+    def friction(self) -> int:
+        return self.unanswered + self.unhelpful + self.open_escalations
+
+    @property
+    def engagement(self) -> int:
+        return self.answered + self.helpful
+
+
+@dataclass(frozen=True)
 class AccountFacts:
     """Everything the rules know about one account at one moment."""
 
@@ -56,6 +96,7 @@ class AccountFacts:
     last_contact_change_at: datetime | None
     last_touch_at: dict[str, datetime] = field(default_factory=dict)  # by touch kind
     renewed_at: date | None = None
+    community: CommunityActivity | None = None  # None: no member asked in the window
 
     @property
     def active_ratio(self) -> float | None:
@@ -69,7 +110,7 @@ class Measure:
     name: str
     value: float
     weight: float  # 0 when the measure had no data and was left out of the score
-    points: float  # 0..weight
+    points: float  # 0..weight; the community measure's are signed points added to the score
     explanation: str
 
 
@@ -83,7 +124,8 @@ class Health:
 @dataclass(frozen=True)
 class RiskSignal:
     kind: RiskKind
-    detail: str
+    detail: str  # the figure in words, in the assessor's language
+    value: float | None = None  # the figure itself (days, %, score): cards show its trend
 
 
 @dataclass(frozen=True)
@@ -97,6 +139,14 @@ class Assessment:
     days_to_renewal: int | None  # negative once the renewal date has passed
     cadence_due: tuple[str, ...]  # touch kinds overdue for this touch model
     expansion_candidate: bool
+    # Tech-touch: healthy community engagement counts as a touch (cs.rules.rules).
+    community_touch_at: datetime | None = None
+
+    def touched_since(self, when: datetime) -> bool:
+        """Has anyone (or, for tech-touch, the community) touched the account since `when`?"""
+        if self.community_touch_at is not None and self.community_touch_at >= when:
+            return True
+        return any(at >= when for at in self.facts.last_touch_at.values())
 
     @property
     def at_risk(self) -> bool:

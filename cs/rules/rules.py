@@ -1,6 +1,6 @@
 """The CS rules as pure functions: AccountFacts + now + RulesConfig -> Assessment.
 
-Calendar days (phase, renewal) use `now.date()` in `now`'s own time zone: pass
+Every count of days is in calendar days of `now`'s own time zone (cs.rules.calendar): pass
 `now.astimezone(ZoneInfo(settings.timezone))` to count days the way the CS team does.
 """
 
@@ -9,8 +9,9 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from core.i18n import Lang, t
-from core.rules_config import RiskRules, RulesConfig
-from cs.rules.health import health_score
+from core.rules_config import HealthRules, RiskRules, RulesConfig
+from cs.rules.calendar import days_ago
+from cs.rules.health import community_points, health_score
 from cs.rules.memo import Memo
 from cs.rules.models import (
     AccountFacts,
@@ -56,6 +57,8 @@ class Assessor:
             days_to_renewal=days_to_renewal(facts.renewal_date, today),
             cadence_due=cadence_due(facts, touch, now, rules, memo=memo),
             expansion_candidate=expansion,
+            community_touch_at=(community_touch(facts, rules.health)
+                                if touch is TouchModel.TECH else None),
         )
 
 
@@ -64,6 +67,17 @@ def assess(
 ) -> Assessment:
     """One account on its own (tests, a single look-up); loops use one `Assessor`."""
     return Assessor(rules, lang)(facts, now)
+
+
+def community_touch(facts: AccountFacts, rules: HealthRules) -> datetime | None:
+    """Tech-touch accounts are served through the community: engagement whose community
+    points are positive is a touch, at the latest engaged question (None: no such touch)."""
+    activity = facts.community
+    if activity is None or activity.last_engaged_at is None:
+        return None
+    if community_points(activity.engagement, activity.friction, rules) <= 0:
+        return None
+    return activity.last_engaged_at
 
 
 def touch_model_for(mrr: int, currency: str, rules: RulesConfig) -> TouchModel:
@@ -132,26 +146,24 @@ def risk_signals(
 
 
 def _logged_in_within(facts: AccountFacts, now: datetime, days: int) -> bool:
-    # For a whole number of days, `delta < timedelta(days=days)` is `delta.days < days`
-    # (timedelta keeps seconds and microseconds non-negative), without building a timedelta.
-    return facts.last_login_at is not None and (now - facts.last_login_at).days < days
+    return facts.last_login_at is not None and days_ago(facts.last_login_at, now) < days
 
 
 def _no_login(
     facts: AccountFacts, now: datetime, rules: RiskRules, lang: Lang, memo: Memo
 ) -> RiskSignal | None:
     limit = rules.no_login_days
-    if _logged_in_within(facts, now, limit):
-        return None
     if facts.last_login_at is None:
         waited = (now.date() - facts.contract_start).days
         if waited < limit:
             return None  # a brand-new account has not had the chance yet
         return memo.get(("risk.no_login.never", waited), _signal, RiskKind.NO_LOGIN,
-                        lang, "risk.no_login.never", waited=waited, limit=limit)
-    days = (now - facts.last_login_at).days
+                        lang, "risk.no_login.never", waited, waited=waited, limit=limit)
+    days = days_ago(facts.last_login_at, now)
+    if days < limit:
+        return None
     return memo.get(("risk.no_login", days), _signal, RiskKind.NO_LOGIN,
-                    lang, "risk.no_login", days=days, limit=limit)
+                    lang, "risk.no_login", days, days=days, limit=limit)
 
 
 def _setup_stalled(
@@ -169,19 +181,21 @@ def _setup_stalled(
         return None
     key = ("risk.setup_stalled", before, facts.setup_progress, facts.inquiries_30d)
     return memo.get(key, _signal, RiskKind.SETUP_STALLED, lang, "risk.setup_stalled",
-                    before=before, now=facts.setup_progress, days=rules.setup_stalled_days,
-                    inquiries=facts.inquiries_30d)
+                    facts.setup_progress, before=before, now=facts.setup_progress,
+                    days=rules.setup_stalled_days, inquiries=facts.inquiries_30d)
 
 
 def _contact_changed(
     facts: AccountFacts, now: datetime, rules: RiskRules, lang: Lang, memo: Memo
 ) -> RiskSignal | None:
     changed = facts.last_contact_change_at
-    if changed is None or now - changed > timedelta(days=rules.contact_change_days):
+    if changed is None:
         return None
-    days = (now - changed).days
+    days = days_ago(changed, now)
+    if days > rules.contact_change_days:
+        return None
     return memo.get(("risk.contact_changed", days), _signal, RiskKind.CONTACT_CHANGED,
-                    lang, "risk.contact_changed", days=days)
+                    lang, "risk.contact_changed", days, days=days)
 
 
 def _seats_falling(facts: AccountFacts, rules: RiskRules, lang: Lang) -> RiskSignal | None:
@@ -190,15 +204,16 @@ def _seats_falling(facts: AccountFacts, rules: RiskRules, lang: Lang) -> RiskSig
     if ratio is None or before is None or before - ratio < rules.seats_falling_points - 1e-9:
         return None
     return RiskSignal(RiskKind.SEATS_FALLING,
-                      t("rules.risk.seats_falling", lang, before=before, ratio=ratio))
+                      t("rules.risk.seats_falling", lang, before=before, ratio=ratio),
+                      round(ratio * 100))
 
 
 def _low_health(score: int, lang: Lang) -> RiskSignal:
-    return RiskSignal(RiskKind.LOW_HEALTH, t("rules.risk.low_health", lang, score=score))
+    return RiskSignal(RiskKind.LOW_HEALTH, t("rules.risk.low_health", lang, score=score), score)
 
 
-def _signal(kind: RiskKind, lang: Lang, key: str, **values: object) -> RiskSignal:
-    return RiskSignal(kind, t(f"rules.{key}", lang, **values))
+def _signal(kind: RiskKind, lang: Lang, key: str, value: float, **values: object) -> RiskSignal:
+    return RiskSignal(kind, t(f"rules.{key}", lang, **values), value)
 
 
 def cadence_due(

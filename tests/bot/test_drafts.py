@@ -86,3 +86,19 @@ def test_a_thread_without_replies_is_not_a_draft(harness: Harness) -> None:
     assert posted(harness.stub, CURATORS) == []
     told = harness.stub.calls_to("response_url")[-1].args["text"]
     assert "下書きにできる内容がありません" in told
+
+
+def test_a_failed_draft_write_leaves_no_temporary_file_and_apologises(harness: Harness) -> None:
+    _thread(harness)
+    # The draft's own file name is taken by a folder: the final rename fails.
+    drafts = harness.settings.drafts_dir
+    (drafts / f"draft-{COMMUNITY.lower()}-{ROOT.replace('.', '-')}.md").mkdir(parents=True)
+
+    assert _shortcut(harness, STAFF).status_code == 200
+    harness.drain()
+
+    assert sorted(p.name for p in drafts.iterdir()) == [
+        f"draft-{COMMUNITY.lower()}-{ROOT.replace('.', '-')}.md"]  # no .draft-*.tmp left
+    assert posted(harness.stub, CURATORS) == []
+    told = harness.stub.calls_to("response_url")[-1].args["text"]
+    assert "FAQ の下書きを保存しました" not in told

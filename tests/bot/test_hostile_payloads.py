@@ -44,6 +44,14 @@ UNREADABLE: list[tuple[str, bytes, str]] = [
     ("event a list", json.dumps({"type": "event_callback", "event": [1]}).encode(), JSON),
     ("container a string", json.dumps({"type": "block_actions", "container": "x"}).encode(),
      JSON),
+    # Ids our messages write into <@…>: a forged one must not carry a mention of its own.
+    ("user id with a mention", json.dumps({"type": "block_actions",
+                                           "user": {"id": "U1> <!here"}}).encode(), JSON),
+    ("event user with a mention", json.dumps({"type": "event_callback", "event": {
+        "type": "message", "user": "U1><!channel", "text": "x", "ts": "1.1"}}).encode(), JSON),
+    ("command user_id with a mention", b"command=%2Fask&text=x&user_id=U1%3E%3C%21here", FORM),
+    ("modal block id a lone surrogate", json.dumps({"type": "view_submission", "view": {
+        "type": "modal", "state": {"values": {"\ud800" * 50: "x"}}}}).encode(), JSON),
 ]
 
 

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -24,6 +25,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from banso.slack_app import build_bolt_app
 from banso.web.slack_events import mount
 from core.db import session_scope
+from core.i18n import Lang
+from core.rules_config import RulesConfig, load_rules
 from core.services import Services
 from core.settings import Settings
 from cs.accounts.importer import import_accounts, import_contacts, import_usage
@@ -72,11 +75,25 @@ def client_for(stub: SlackStub) -> WebClient:
     return WebClient(token=TOKEN, base_url=stub.url)
 
 
+@pytest.fixture
+def card_lang() -> Lang:
+    """The team's language (rules `jobs.lang`); tests parametrize it to see English cards."""
+    return "ja"
+
+
+def rules_in(lang: Lang, rules_file: Path | None = None) -> RulesConfig:
+    rules = load_rules(rules_file)
+    return rules.model_copy(update={"jobs": rules.jobs.model_copy(update={"lang": lang})})
+
+
 def job_context(settings: Settings, session_factory: sessionmaker[Session],
-                client: WebClient | None, now: Callable[[], datetime] = lambda: NOW) -> Services:
-    """The services a job runs with (the alert jobs take `now` as an argument)."""
+                client: WebClient | None, now: Callable[[], datetime] = lambda: NOW,
+                lang: Lang | None = None) -> Services:
+    """The services a job runs with (the alert jobs take `now` as an argument); `lang`
+    overrides the rules file's `jobs.lang`."""
     engine = session_factory.kw["bind"]
-    return services_for(settings, engine, slack=client, now=now)
+    rules = rules_in(lang, settings.rules_file) if lang else None
+    return services_for(settings, engine, slack=client, now=now, rules=rules)
 
 
 def told(stub: SlackStub) -> list[str]:
@@ -216,12 +233,13 @@ def snooze_values(choice: str | None = None, day: str | None = None,
 
 @pytest.fixture
 def slack_app(alert_settings: Settings, engine: Any, session_factory: sessionmaker[Session],
-              stub: SlackStub, clock: Clock) -> Iterator[SlackApp]:
+              stub: SlackStub, clock: Clock, card_lang: Lang) -> Iterator[SlackApp]:
     """The bot's own bolt app (all rooms' listeners) on POST /slack/events, as `banso serve`."""
     settings = alert_settings.model_copy(update={
         "slack_bot_token": SecretStr(TOKEN), "slack_signing_secret": SecretStr(SECRET),
         "slack_api_url": stub.url})
-    services = services_for(settings, engine, slack=client_for(stub), now=clock)
+    services = services_for(settings, engine, slack=client_for(stub), now=clock,
+                            rules=rules_in(card_lang, settings.rules_file))
     # One listener thread: clicks are handled in order and `settle()` can wait for them.
     listeners = ThreadPoolExecutor(max_workers=1)
     web = FastAPI()

@@ -41,6 +41,9 @@ class CountingEmbedder:
         self.passages.extend(texts)
         return self._inner.embed_passages(texts)
 
+    def count_query_tokens(self, text: str) -> int:
+        return self._inner.count_query_tokens(text)
+
     def reset(self) -> None:
         self.passages.clear()
         self.queries.clear()

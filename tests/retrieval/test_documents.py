@@ -147,9 +147,10 @@ def test_misspelt_visibility_keeps_an_internal_entry_out(tmp_path: Path) -> None
     report = load_knowledge(tmp_path)
 
     assert report.entries == []
-    messages = [e.message for e in report.errors]
+    messages = [e.message.split(":", 1)[0] for e in report.errors]
     assert "unknown key 'visiblity' (did you mean 'visibility'?)" in messages
     assert "missing 'visibility'" in messages
+    assert all("kept off public surfaces" in e.message for e in report.errors)
 
 
 def test_unrelated_unknown_key_is_a_warning_and_the_file_loads(tmp_path: Path) -> None:

@@ -129,7 +129,27 @@ def test_drafts_folder_linted_directly_is_checked_as_faq(tmp_path: Path) -> None
 def test_missing_path_is_an_error(tmp_path: Path) -> None:
     problems = lint_paths([tmp_path / "nowhere"])
 
-    assert [p.message for p in problems] == ["no such file or folder"]
+    assert [p.message for p in problems] == ["no such path"]
+
+
+def test_cli_names_a_missing_path_instead_of_counting_files(tmp_path: Path) -> None:
+    write(tmp_path / "faq" / "a.md", VALID)
+
+    result = runner.invoke(app, ["knowledge", "lint", str(tmp_path / "faq" / "typo.md")])
+
+    assert result.exit_code == 2
+    assert result.stderr.strip() == f"no such path: {tmp_path / 'faq' / 'typo.md'}"
+    assert "files" not in result.output
+
+
+def test_misspelt_visibility_says_the_entry_is_kept_off_public_surfaces(tmp_path: Path) -> None:
+    bad = write(tmp_path / "faq" / "bad.md", variant("visibility: public", "visiblity: public"))
+
+    result = runner.invoke(app, ["knowledge", "lint", str(tmp_path)])
+
+    assert result.exit_code == 1
+    assert (f"{bad}:4: unknown key 'visiblity' (did you mean 'visibility'?): until this is "
+            "fixed the entry is kept off public surfaces") in result.output
 
 
 def test_shipped_knowledge_base_lints_clean() -> None:

@@ -24,17 +24,37 @@ def env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.usefixtures("env")
-def test_dry_run_prints_the_blocks_and_writes_the_chart(
+def test_dry_run_prints_the_blocks_as_json_and_writes_the_chart(
     session_factory: sessionmaker[Session], stub: SlackStub, tmp_path: Path
 ) -> None:
     seed_book(session_factory)
     chart = tmp_path / "chart.png"
-    result = CliRunner().invoke(app, ["digest", "cs", "--dry-run", "--chart", str(chart)])
+    result = CliRunner().invoke(app, ["digest", "cs", "--dry-run", "--json", "--chart",
+                                      str(chart)])
     assert result.exit_code == 0, result.output
     message = json.loads(result.stdout)
     assert message["text"].startswith("週次CSダイジェスト") and message["blocks"]
     assert chart.read_bytes().startswith(PNG_SIGNATURE)
     assert stub.calls == []
+
+
+@pytest.mark.usefixtures("env")
+def test_dry_run_reads_as_text_with_the_chart_path(
+    session_factory: sessionmaker[Session], settings: Settings
+) -> None:
+    seed_book(session_factory)
+
+    result = CliRunner().invoke(app, ["digest", "cs", "--dry-run"])
+
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == "would post cs digest nowhere (no channel set: BANSO_CSM_CHANNEL):"
+    assert "週次CSダイジェスト" in lines[2] and lines[3].startswith("═")  # the header
+    assert any(line.startswith("  NRR / GRR: ") for line in lines)  # a field as label: value
+    assert "{" not in result.stdout and "mrkdwn" not in result.stdout
+    chart = Path(lines[-1].removeprefix("chart: "))
+    assert chart.parent == settings.data_dir / "digests"
+    assert chart.read_bytes().startswith(PNG_SIGNATURE)
 
 
 @pytest.mark.usefixtures("env")

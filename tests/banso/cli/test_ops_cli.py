@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 
 from sqlalchemy import create_engine, inspect
@@ -37,3 +38,14 @@ def test_config_reference_prints_the_settings_table() -> None:
     assert result.exit_code == 0
     assert "| `BANSO_TRUSTED_PROXIES` | (empty) |" in result.output
     assert "| `SLACK_BOT_TOKEN` | (unset) |" in result.output
+
+
+def test_the_sqlite_database_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    env = {"BANSO_DATA_DIR": str(tmp_path), "BANSO_DATABASE_URL": ""}
+    result = runner.invoke(app, ["db", "upgrade"], env=env)
+
+    assert result.exit_code == 0, result.output
+    files = sorted(tmp_path.glob("core.db*"))  # the database and, in WAL mode, -wal and -shm
+    assert files and files[0].name == "core.db"
+    for path in files:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path.name

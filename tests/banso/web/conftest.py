@@ -79,10 +79,14 @@ def knowledge_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def retriever(knowledge_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Retriever:
+def retriever_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("retriever-data")
+
+
+@pytest.fixture(scope="session")
+def retriever(knowledge_root: Path, retriever_data: Path) -> Retriever:
     # Built once per run: loading the embedder and indexing is the slow part.
-    data = tmp_path_factory.mktemp("retriever-data")
-    return load_retriever(Settings(data_dir=data, knowledge_dir=knowledge_root))
+    return load_retriever(Settings(data_dir=retriever_data, knowledge_dir=knowledge_root))
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from core.i18n import t
 from retrieval.models import Visibility
 from retrieval.service import Retriever
 from tests.banso.web.conftest import INTERNAL_MARKER, FakeClock
@@ -73,7 +74,7 @@ def test_unrelated_question_abstains_with_a_message(client: TestClient) -> None:
     assert (ja["decision"], ja["entries"]) == ("abstain", [])
     assert "見つかりませんでした" in ja["message"]
     assert (en["decision"], en["entries"]) == ("abstain", [])
-    assert en["message"] == "We could not find an answer. Please contact support."
+    assert en["message"] == t("web.abstain", "en")
     assert ja["answer_id"] != en["answer_id"]  # abstains are stored: they are knowledge gaps
 
 

@@ -58,12 +58,23 @@ def test_bad_period_is_a_422_with_the_expected_format(
     settings: Settings, session_factory: sessionmaker[Session]
 ) -> None:
     client = client_for(with_token(settings), session_factory)
-    for bad in ("10/2026", "2026-13", "2026-1"):
+    for bad in ("10/2026", "2026-13", "2026-1", "99999999999-01", "2200-01", "1899-12"):
         reply = client.get("/api/metrics/cs", params={"period": bad},
                            headers={"Authorization": "Bearer s3cret"})
         assert reply.status_code == 422
         (problem,) = reply.json()["detail"]
-        assert problem["loc"] == ["query", "period"] and "pattern" in problem["msg"]
+        assert problem["loc"] == ["query", "period"]
+        assert "YYYY-MM from 1900-01 to 2199-12" in problem["msg"]
+
+
+def test_api_and_cli_accept_the_same_edge_months(
+    settings: Settings, session_factory: sessionmaker[Session]
+) -> None:
+    client = client_for(with_token(settings), session_factory)
+    for edge in ("1900-01", "2199-12"):
+        reply = client.get("/api/metrics/cs", params={"period": edge},
+                           headers={"Authorization": "Bearer s3cret"})
+        assert reply.status_code == 200 and reply.json()["period"] == edge
 
 
 def test_unreportable_data_is_a_409_that_says_what_to_change(

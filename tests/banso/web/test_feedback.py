@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.models import Feedback, Question
+from tests.banso.web.conftest import FakeClock
 
 
 def test_web_question_is_stored_with_its_candidates(
@@ -67,3 +71,24 @@ def test_malformed_feedback_is_refused(client: TestClient) -> None:
     for body in ({"answer_id": "abc", "helpful": True}, {"answer_id": 1}, {"helpful": True},
                  {"answer_id": 0, "helpful": True}, {"answer_id": 2**31, "helpful": True}):
         assert client.post("/api/feedback", json=body).status_code == 422, body
+
+
+def test_feedback_has_its_own_rate_limit_with_retry_after(
+    make_app: Callable[..., FastAPI], clock: FakeClock, session_factory: sessionmaker[Session]
+) -> None:
+    with TestClient(make_app(feedback_rate_limit_per_minute=3)) as client:
+        answer_id = client.post("/api/ask", json={"question": "請求書がほしい"}).json()["answer_id"]
+        vote = {"answer_id": answer_id, "helpful": True}
+        codes = [client.post("/api/feedback", json=vote).status_code for _ in range(4)]
+        limited = client.post("/api/feedback", json=vote)
+        asked = client.post("/api/ask", json={"question": "請求書がほしい"})
+        clock.now += 20  # 3 per minute: one back every 20 s
+        again = client.post("/api/feedback", json=vote)
+
+    assert codes == [200, 200, 200, 429]
+    assert int(limited.headers["retry-after"]) in range(1, 21)
+    assert "too many feedback clicks" in limited.json()["detail"]
+    assert asked.status_code == 200  # questions have their own bucket
+    assert again.status_code == 200
+    with session_factory() as session:
+        assert len(session.scalars(select(Feedback)).all()) == 1  # one vote per visitor anyway

@@ -8,6 +8,7 @@ the default level.
 from __future__ import annotations
 
 import io
+import json
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -123,3 +124,14 @@ def test_a_signed_request_is_still_served(
 
     assert resp.status_code == 200
     assert resp.json()["challenge"] == "c-1"
+
+
+def test_a_refused_request_is_logged_with_its_route_and_status(
+    slack_client: TestClient, log_stream: io.StringIO
+) -> None:
+    slack_client.post("/slack/events", content=b"{}", headers={"Content-Type": "application/json"})
+    slack_client.post("/api/accounts", content=b"{}", headers={"Content-Type": "application/json"})
+
+    lines = [json.loads(line) for line in log_stream.getvalue().splitlines()]
+    access = [line["msg"] for line in lines if line["logger"] == "banso.http"]
+    assert access == ["POST /slack/events 401", "POST /api/accounts 403"]

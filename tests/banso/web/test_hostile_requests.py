@@ -10,11 +10,13 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
+from sqlalchemy import Engine, text
 
 TOKEN = "ingest-secret"
 JSON = {"Content-Type": "application/json"}
@@ -134,3 +136,37 @@ def test_a_well_formed_question_is_still_answered(slack_http: TestClient) -> Non
 
     assert resp.status_code == 200
     assert resp.json()["entries"][0]["id"] == "password-reset"
+
+
+ACCOUNT = {"id": "C1", "name": "株式会社サンプル", "mrr": 1, "contract_start": "2025-01-01"}
+OUT_OF_RANGE = [
+    # The first day of the calendar, east of UTC: converting it to UTC leaves the calendar.
+    ("usage", {"account_id": "C1", "day": "0001-01-01",
+               "last_login_at": "0001-01-01T00:00:00+14:00", "active_users": 1, "seats": 1}),
+    ("usage", {"account_id": "C1", "day": "2025-01-01",
+               "last_login_at": "0001-01-01T05:00:00+09:00", "active_users": 1, "seats": 1}),
+    ("accounts", {**ACCOUNT, "mrr": 10**30}),
+    ("accounts", {**ACCOUNT, "contract_start": "9999-12-31", "renewal_date": "9999-12-31"}),
+]
+
+
+@pytest.mark.parametrize(("kind", "row"), OUT_OF_RANGE, ids=["login", "login-jst", "mrr", "far"])
+def test_ingest_with_values_out_of_range_is_a_4xx_and_stores_nothing_half(
+    slack_http: TestClient, caplog: pytest.LogCaptureFixture, engine: Engine, kind: str,
+    row: dict[str, Any],
+) -> None:
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    assert slack_http.post("/api/accounts", json={"rows": [ACCOUNT]}, headers=auth).status_code \
+        == 200
+
+    resp = slack_http.post(f"/api/{kind}", json={"rows": [row, *([] if kind == "accounts" else [
+        {**row, "day": "2025-02-01", "last_login_at": None}])]}, headers=auth)
+
+    assert resp.status_code in (200, 422), resp.text
+    if resp.status_code == 422:  # the whole request refused: not one row of it stored
+        assert "out of range" in resp.json()["detail"]
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM usage_snapshots")).scalar() == 0
+    else:  # the database refused the row itself: listed, the others stored
+        assert resp.json()["rejected"] + resp.json()["updated"] + resp.json()["unchanged"] >= 1
+    _no_error_lines(caplog)

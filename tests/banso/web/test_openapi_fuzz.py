@@ -27,14 +27,19 @@ CHECKS = [not_a_server_error, response_schema_conformance, content_type_conforma
 OPERATIONS = [
     "GET /", "POST /api/ask", "POST /api/feedback", "GET /healthz", "GET /readyz",
     "GET /metrics", "POST /api/accounts", "POST /api/contacts", "POST /api/usage",
-    "GET /api/metrics/cs",
+    "GET /api/metrics/cs", "GET /api/examples", "POST /api/handoff", "GET /api/handoffs",
 ]
+# Documented but not fuzzed: Slack signs every request, so without Slack settings it is a
+# documented 503 and with them an unsigned request is a 401 (tests/banso/web/test_wiring.py).
+NOT_FUZZED = {"POST /slack/events"}
 
 
 @pytest.fixture
 def fuzz_schema(make_app: Callable[..., FastAPI]) -> schemathesis.BaseSchema:
     # A high rate limit: otherwise the fuzzer mostly sees 429s and tests nothing behind them.
-    app = make_app(api_token=SecretStr(TOKEN), ask_rate_limit_per_minute=1_000_000)
+    app = make_app(api_token=SecretStr(TOKEN), ask_rate_limit_per_minute=1_000_000,
+                   handoff_rate_limit_per_minute=1_000_000,
+                   feedback_rate_limit_per_minute=1_000_000)
     return schemathesis.openapi.from_asgi("/openapi.json", app)
 
 
@@ -45,7 +50,8 @@ def _operations(schema: schemathesis.BaseSchema) -> dict[str, Any]:
 
 
 def test_every_operation_is_fuzzed(fuzz_schema: schemathesis.BaseSchema) -> None:
-    assert set(_operations(fuzz_schema)) == set(OPERATIONS), "add new operations to OPERATIONS"
+    documented = set(_operations(fuzz_schema)) - NOT_FUZZED
+    assert documented == set(OPERATIONS), "add new operations to OPERATIONS"
 
 
 @pytest.mark.parametrize("label", OPERATIONS)

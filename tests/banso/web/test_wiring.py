@@ -1,4 +1,5 @@
-"""`banso serve` wiring of the Slack app: /slack/events mounted only when Slack is configured."""
+"""`banso serve` wiring of the Slack app: /slack/events dispatches to bolt when Slack is
+configured, and answers 503 with the reason when it is not."""
 
 from __future__ import annotations
 
@@ -74,7 +75,7 @@ def test_socket_mode_is_prepared_when_an_app_token_is_set(
     assert http.bolt_app is not None and http.connect_socket_mode is None
 
 
-def test_no_slack_route_without_slack_settings(
+def test_slack_route_answers_503_without_slack_settings(
     web_settings: Settings, engine: Engine, retriever: Retriever
 ) -> None:
     runtime = build_runtime(web_settings, services=_services(web_settings, engine, retriever))
@@ -83,7 +84,7 @@ def test_no_slack_route_without_slack_settings(
         resp = client.post("/slack/events", json={"type": "url_verification"})
 
     assert runtime.bolt_app is None
-    assert resp.status_code == 404
+    assert resp.status_code == 503 and "SLACK_SIGNING_SECRET" in resp.json()["detail"]
 
 
 def test_contact_change_via_ingest_api_raises_its_alert_at_once(

@@ -157,3 +157,92 @@ def test_a_row_that_is_not_an_object_is_rejected(
 ) -> None:
     result = run(session_factory, [payload])
     assert result.errors[0].reason == "row must be an object of column: value"
+
+
+def churns(factory: sessionmaker[Session]) -> list[tuple[date, str | None]]:
+    with factory() as session:
+        query = select(MrrChange.effective_on, MrrChange.churn_reason).where(
+            MrrChange.reason == "churn").order_by(MrrChange.effective_on)
+        return [(day, reason) for day, reason in session.execute(query)]
+
+
+def test_changes_take_the_effective_date_of_their_row(
+    session_factory: sessionmaker[Session],
+) -> None:
+    run(session_factory, [row(mrr="100000", contract_start="2026-01-01"),
+                          row(mrr="130000", contract_start="2026-01-01",
+                              effective_date="2026-03-15"),
+                          row(mrr="130000", contract_start="2026-01-01", status="churned",
+                              churn_date="2026-06-30", churn_reason="no_roi"),
+                          row(mrr="90000", contract_start="2026-01-01", status="active",
+                              effective_date="2026-09-01")])
+    assert [entry[1:] for entry in mrr_log(session_factory)] == [
+        (date(2026, 1, 1), 0, 100_000, "new"),
+        (date(2026, 3, 15), 100_000, 130_000, "expansion"),
+        (date(2026, 6, 30), 130_000, 0, "churn"),
+        (date(2026, 9, 1), 0, 90_000, "reactivation"),
+    ]
+
+
+def test_a_corrected_churn_date_moves_the_churn_even_though_mrr_is_unchanged(
+    session_factory: sessionmaker[Session],
+) -> None:
+    churned = row(status="churned", churn_date="2026-10-31", churn_reason="price")
+    run(session_factory, [churned])
+    fixed = run(session_factory, [{**churned, "churn_date": "2026-09-15",
+                                   "churn_reason": "low_usage"}])
+    assert fixed.updated == 1
+    assert churns(session_factory) == [(date(2026, 9, 15), "low_usage")]
+    again = run(session_factory, [{**churned, "churn_date": "2026-09-15",
+                                   "churn_reason": "low_usage"}])
+    assert again.unchanged == 1 and len(churns(session_factory)) == 1
+
+
+def test_a_returned_customer_keeps_every_earlier_churn_reason(
+    session_factory: sessionmaker[Session],
+) -> None:
+    start = {"contract_start": "2025-01-01"}
+    run(session_factory, [row(**start, status="churned", churn_date="2025-06-30",
+                              churn_reason="no_roi")])
+    run(session_factory, [row(**start, status="active", churn_reason="",
+                              effective_date="2026-01-01")])
+    run(session_factory, [row(**start, status="churned", churn_date="2026-10-15",
+                              churn_reason="budget_cut")])
+    assert churns(session_factory) == [(date(2025, 6, 30), "no_roi"),
+                                       (date(2026, 10, 15), "budget_cut")]
+
+
+def test_a_change_dated_before_the_last_one_is_a_row_error_that_loses_nothing(
+    session_factory: sessionmaker[Session],
+) -> None:
+    run(session_factory, [row(mrr="100000"), row(mrr="120000", effective_date="2026-05-01")])
+    result = run(session_factory, [row(mrr="80000", effective_date="2026-02-01"),
+                                   row(id="C002", name="B社")])
+    assert result.inserted == 1 and result.rejected == 1
+    assert "effective_date: 2026-02-01 is before this account's last MRR change on " \
+           "2026-05-01" in result.errors[0].reason
+    with session_factory() as session:
+        assert session.get(Account, "C001").mrr == 120_000  # type: ignore[union-attr]
+    assert len(mrr_log(session_factory)) == 3
+
+
+def test_effective_date_before_contract_start_is_refused(
+    session_factory: sessionmaker[Session],
+) -> None:
+    result = run(session_factory, [row(effective_date="2024-01-01")])
+    assert result.rejected == 1
+    assert result.errors[0].reason == "effective_date: must not be before contract_start"
+
+
+def test_a_later_churn_does_not_inherit_the_reason_of_an_earlier_one(
+    session_factory: sessionmaker[Session],
+) -> None:
+    start = {"contract_start": "2025-01-01"}
+    run(session_factory, [row(**start, status="churned", churn_date="2025-06-30",
+                              churn_reason="no_roi")])
+    run(session_factory, [row(**start, status="active", effective_date="2026-01-01")])
+    with session_factory() as session:
+        back = session.get(Account, "C001")
+        assert back is not None and (back.churn_date, back.churn_reason) == (None, None)
+    run(session_factory, [row(**start, status="churned", effective_date="2026-10-15")])
+    assert churns(session_factory) == [(date(2025, 6, 30), "no_roi"), (date(2026, 10, 15), None)]

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
 from cs.accounts.models import Account, MrrChange, UsageSnapshot
-from tests.cs.accounts.test_import_csv import cli, write
+from tests.cs.accounts.test_import_csv import cli, problems, write
 
 __all__ = ["cli"]
 
@@ -35,7 +35,7 @@ def test_out_of_range_and_non_numeric_values_are_row_errors_and_good_rows_go_in(
     result = CliRunner().invoke(cli, ["import", "accounts", str(path)])
     assert result.exit_code == 1, result.output
     assert isinstance(result.exception, SystemExit)  # the command's own exit, no traceback
-    errors = result.stderr.splitlines()
+    errors = problems(result).splitlines()
     assert errors[0].startswith(f"{path}:3: mrr: Input should be less than or equal to "
                                 "1000000000000")
     assert errors[1].startswith(f"{path}:4: mrr: must be a whole number (got 'NaN')")
@@ -71,7 +71,7 @@ def test_usage_counts_and_times_out_of_range_are_row_errors(
     result = CliRunner().invoke(cli, ["import", "usage", str(usage)])
     assert result.exit_code == 1, result.output
     assert isinstance(result.exception, SystemExit)
-    errors = result.stderr.splitlines()
+    errors = problems(result).splitlines()
     assert [line.split(": ", 1)[0] for line in errors] == [
         f"{usage}:3", f"{usage}:4", f"{usage}:5", f"{usage}:6", f"{usage}:7"]
     assert [line.split(": ")[1] for line in errors] == [
@@ -91,7 +91,7 @@ def test_a_duplicate_account_id_in_one_file_is_a_row_error_not_an_expansion(
                                     "C1,Acme,200000,2025-01-01\n")
     result = CliRunner().invoke(cli, ["import", "accounts", str(path)])
     assert result.exit_code == 1
-    assert result.stderr.strip() == (f"{path}:4: id: duplicate of row 2 (one row per account)")
+    assert problems(result).strip() == (f"{path}:4: id: duplicate of row 2 (one row per account)")
     assert "accounts: 2 inserted, 0 updated, 0 unchanged, 1 rejected" in result.stdout
     with session_factory() as session:
         assert session.scalar(select(Account.mrr).where(Account.id == "C1")) == 100_000
@@ -110,6 +110,6 @@ def test_a_duplicate_contact_in_one_file_is_a_row_error(
                                         "C1,山田 太郎,Yamada@Example.jp,false\n")
     result = CliRunner().invoke(cli, ["import", "contacts", str(contacts)])
     assert result.exit_code == 1
-    assert result.stderr.strip() == (
+    assert problems(result).strip() == (
         f"{contacts}:4: email: duplicate of row 2 for the same account")
     assert "contacts: 2 inserted, 0 updated, 0 unchanged, 1 rejected" in result.stdout

@@ -21,7 +21,7 @@ from cs.accounts.batch import import_batch
 from cs.accounts.models import Account, MrrChange
 from cs.accounts.schemas import ImportResult
 from jobs.lease import LeaderLease
-from tests.cs.accounts.test_import_csv import cli
+from tests.cs.accounts.test_import_csv import cli, problems
 
 __all__ = ["cli"]
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
@@ -94,7 +94,7 @@ def test_a_lock_held_past_the_timeout_refuses_the_whole_import_in_one_line(
         result = CliRunner().invoke(cli, ["import", "accounts", str(path)])
     assert result.exit_code == 3, result.output
     reason = "database is locked" if engine.dialect.name == "sqlite" else "lock timeout"
-    assert result.stderr == (f"{path}: database unavailable ({reason}): nothing was imported; "
+    assert problems(result) == (f"{path}: database unavailable ({reason}): nothing was imported; "
                              "try again in a moment\n")
     assert "rejected" not in result.output
     with session_factory() as session:

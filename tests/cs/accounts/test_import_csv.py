@@ -8,7 +8,7 @@ import pytest
 import typer
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from banso.cli.imports import register
 from cs.accounts.csvfile import ImportFileError, read_csv
@@ -40,6 +40,12 @@ def cli(engine: Engine, database_url: str, tmp_path: Path,
     app.command("noop")(lambda: None)  # typer flattens a single command; keep the group shape
     register(app)
     return app
+
+
+def problems(result: Result) -> str:
+    """What an import printed on stderr besides the line naming its database and knowledge."""
+    lines = result.stderr.splitlines(keepends=True)
+    return "".join(line for line in lines if not line.startswith("banso: database "))
 
 
 def write(tmp_path: Path, name: str, text: str, encoding: str = "utf-8") -> Path:
@@ -154,12 +160,14 @@ def test_reader_keeps_line_numbers_across_blank_lines_and_multiline_cells(tmp_pa
 def test_examples_in_the_import_docs_import_cleanly(
     cli: typer.Typer, tmp_path: Path,
 ) -> None:
-    """docs/import.md shows one CSV per kind; each must import without a rejected row."""
+    """docs/import.md shows one CSV per kind and a back-filled account history; each must import
+    without a rejected row."""
     docs = (REPO / "docs" / "import.md").read_text(encoding="utf-8")
     blocks = [part.split("```", 1)[0] for part in docs.split("```csv\n")[1:]]
-    assert len(blocks) == 3
+    assert len(blocks) == 4
     app = cli
-    for kind, block in zip(("accounts", "contacts", "usage"), blocks, strict=True):
+    kinds = ("accounts", "accounts", "contacts", "usage")
+    for kind, block in zip(kinds, blocks, strict=True):
         result = CliRunner().invoke(app, ["import", kind, str(write(tmp_path, f"{kind}.csv",
                                                                      block))])
         assert result.exit_code == 0, (kind, result.output)

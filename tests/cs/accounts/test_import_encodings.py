@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
 from cs.accounts.models import Account
-from tests.cs.accounts.test_import_csv import cli
+from tests.cs.accounts.test_import_csv import cli, problems
 
 __all__ = ["cli"]
 
@@ -48,7 +48,7 @@ def test_the_encoding_can_be_named(
     assert result.exit_code == 0, result.output
     assert names(session_factory)[0] == ("株式会社さくら製作所", "エンタープライズ")
     wrong = CliRunner().invoke(cli, ["import", "accounts", str(path), "--encoding", "klingon"])
-    assert (wrong.exit_code, wrong.stderr.strip()) == (
+    assert (wrong.exit_code, problems(wrong).strip()) == (
         2, "unknown encoding 'klingon' (e.g. utf-8, cp932)")
 
 
@@ -61,12 +61,12 @@ def test_a_byte_that_decodes_in_neither_is_named_by_its_line(
     path.write_bytes(ACCOUNTS.encode("cp932") + broken)
     result = CliRunner().invoke(cli, ["import", "accounts", str(path)])
     assert result.exit_code == 2
-    assert result.stderr.strip() == (
+    assert problems(result).strip() == (
         f"{path}: line 4: byte 0x81 is neither UTF-8 nor Shift_JIS (CP932); in Excel save as "
         "'CSV UTF-8', or name the encoding with --encoding")
     assert names(session_factory) == []  # nothing of an undecodable file is imported
     named = CliRunner().invoke(cli, ["import", "accounts", str(path), "--encoding", "cp932"])
-    assert named.stderr.strip() == f"{path}: line 4: byte 0x81 is not cp932"
+    assert problems(named).strip() == f"{path}: line 4: byte 0x81 is not cp932"
 
 
 def test_a_row_with_too_many_cells_says_so_and_the_others_import(
@@ -79,7 +79,7 @@ def test_a_row_with_too_many_cells_says_so_and_the_others_import(
                     "C3,Beta,100,2025-01-01,,\n", encoding="utf-8")  # empty extras are harmless
     result = CliRunner().invoke(cli, ["import", "accounts", str(path)])
     assert result.exit_code == 1
-    assert result.stderr.strip() == (
+    assert problems(result).strip() == (
         f"{path}:3: 5 cells, header has 4 (a value with a comma needs quotes)")
     assert "accounts: 2 inserted, 0 updated, 0 unchanged, 1 rejected" in result.stdout
     assert "unknown column" not in result.output
@@ -90,4 +90,4 @@ def test_a_column_named_twice_is_named(cli: typer.Typer, tmp_path: Path) -> None
     path.write_text("id,name,MRR,contract_start,mrr\nC1,Acme,1,2025-01-01,2\n", encoding="utf-8")
     result = CliRunner().invoke(cli, ["import", "accounts", str(path)])
     assert result.exit_code == 2
-    assert f"{path}: line 1: column(s) mrr appear more than once" in result.stderr
+    assert f"{path}: line 1: column(s) mrr appear more than once" in problems(result)

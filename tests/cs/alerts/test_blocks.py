@@ -28,7 +28,7 @@ def _alert(kind: AlertKind = AlertKind.AT_RISK, status: AlertStatus = AlertStatu
     summary = AlertSummary(
         account_name="アクメ株式会社", touch_model="high", mrr=600_000, health_score=32,
         health_band="at_risk", reasons=["最終ログイン 30日前 (基準 14日)", "ヘルススコア 32"],
-        days_to_renewal=96, renewal_date=date(2027, 3, 1),
+        days_to_renewal=96, renewal_date=date(2027, 3, 1), phase="renewal",
     )
     alert = Alert(id=42, account_id="A1", kind=kind.value, status=status.value,
                   owner_user_id="UOWNER", evidence=summary.model_dump(mode="json"), **fields)
@@ -133,8 +133,9 @@ def test_small_digest_shows_every_item() -> None:
 
     blocks = digest(items, date(2026, 11, 25), "en")
 
-    assert [b["type"] for b in blocks] == ["header", "section"]
-    assert blocks[1]["text"]["text"].count("• ") == 2
+    # each item: its line, then its buttons (take over / not useful)
+    assert [b["type"] for b in blocks] == ["header", "section", "actions", "section", "actions"]
+    assert [b["text"]["text"].count("• ") for b in blocks[1::2]] == [1, 1]
 
 
 @pytest.mark.parametrize("lang", ["ja", "en"])

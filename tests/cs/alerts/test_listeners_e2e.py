@@ -319,7 +319,9 @@ def test_snooze_form_quick_choice_without_a_reason_snoozes_like_the_select(
     slack_app.submit(OWNER, view, snooze_values("1w", "2027-01-01"))  # the date is not chosen
 
     (alert,) = alerts(slack_app.services.session_factory)
-    assert alert.snoozed_until == NOW + timedelta(days=7) and alert.snooze_note is None
+    # 09:00 Tokyo seven calendar days on (the click was at 10:00), as a quick snooze ends
+    assert alert.snoozed_until == NOW + timedelta(days=7, hours=-1)
+    assert alert.snooze_note is None
     assert "note" not in actions(slack_app.services.session_factory)[0].payload
 
 

@@ -106,7 +106,7 @@ def test_healthy_account_with_upsell_room_is_an_expansion_candidate() -> None:
     (candidate,) = select(facts(expansion_potential="upsell", active_users=9,
                                 active_ratio_30d_ago=0.9), AlertKind.EXPANSION)
 
-    assert "拡大余地: upsell" in candidate.summary.reasons
+    assert "拡大余地: アップセル・クロスセルの余地" in candidate.summary.reasons
 
 
 def test_english_team_gets_english_reasons_on_every_card() -> None:

@@ -58,13 +58,17 @@ def test_cs_digest_posts_kpis_and_uploads_a_real_png_chart_to_the_csm_channel(
     assert "ロゴ解約率" in text and "25.00% (1社)" in text  # B of A, B, C, D churned
     assert "警戒ライン" in text
     assert "株式会社A" in text  # the live accounts needing attention are listed
+    bridge = next(b["text"]["text"] for b in post.args["blocks"]
+                  if b.get("text", {}).get("text", "").startswith("*MRR ブリッジ*"))
+    assert "解約" in bridge and "株式会社B 200,000" in bridge  # B churned on 10 November
+    assert "期末 MRR" in bridge and bridge.endswith("```")
 
     (complete,) = stub.calls_to("files.completeUploadExternal")
     assert complete.args["channel_id"] == "CCSM"
     (png,) = stub.uploads.values()
     assert png.startswith(PNG_SIGNATURE)
     image = matplotlib.image.imread(io.BytesIO(png), format="png")
-    assert image.shape[:2] == (400, 1000)  # 10 x 4 inches at 100 dpi
+    assert image.shape[:2] == (400, 1400)  # 14 x 4 inches at 100 dpi
 
 
 def test_cs_digest_with_an_empty_book_still_sends_n_a_figures(
@@ -169,7 +173,8 @@ def test_digests_follow_the_rules_language_english(
     send_curation_digest(_services(settings, session_factory, client), NOW)
     cs, curation = stub.calls_to("chat.postMessage")
     cs_text = json.dumps(cs.args["blocks"], ensure_ascii=False)
-    assert "Weekly CS digest" in cs_text and "Logo churn" in cs_text and "25.00% (1)" in cs_text
+    assert "Weekly CS digest" in cs_text and "Logo churn" in cs_text
+    assert "25.00% (1 account)" in cs_text and "MRR bridge" in cs_text
     assert "ロゴ解約率" not in cs_text
     assert "Unanswered questions* (2, similar ones grouped)" in json.dumps(
         curation.args["blocks"], ensure_ascii=False)

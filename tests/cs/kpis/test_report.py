@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
@@ -45,7 +46,8 @@ def add_account(session: Session, account_id: str, history: list[tuple[str, int]
         reason_code = "new" if not before else "churn" if not after else (
             "expansion" if after > before else "contraction")
         session.add(MrrChange(account_id=account_id, effective_on=day, mrr_before=before,
-                              mrr_after=after, currency=currency, reason=reason_code))
+                              mrr_after=after, currency=currency, reason=reason_code,
+                              churn_reason=reason if reason_code == "churn" else None))
         before = after
 
 
@@ -137,11 +139,28 @@ def test_report_text_names_the_figures_and_marks_the_warning(
     settings: Settings, session_factory: sessionmaker[Session]
 ) -> None:
     seed(session_factory)
-    text = render_text(compute_metrics(_services(settings, session_factory), NOW, OCT))
-    assert "logo churn             20.00% (1 accounts)  !! above the 3.0% warning line" in text
-    assert "GRR / NRR              33.3% / 33.3%" in text
-    assert "unanswered x2" in text and "請求書の宛名を変更したい" in text
+    text = render_text(compute_metrics(_services(settings, session_factory), NOW, OCT, "en"),
+                       "en")
+    assert "logo churn               20.00% (1 account)  !! above the 3.0% warning line" in text
+    assert "GRR / NRR (12 months)    33.3% / 33.3%" in text
+    assert "unanswered x2            請求書の宛名を変更したい" in text
     assert "    株式会社" in text  # the accounts needing attention are named
+
+
+def test_report_text_speaks_one_language_from_headers_to_risk_details(
+    settings: Settings, session_factory: sessionmaker[Session]
+) -> None:
+    seed(session_factory)
+    services = _services(settings, session_factory)
+    english = render_text(compute_metrics(services, NOW, OCT, "en"), "en")
+    japanese = render_text(compute_metrics(services, NOW, OCT, "ja"), "ja")
+    assert "MRR bridge" in english and "MRR ブリッジ" in japanese
+    assert "ロゴ解約率" in japanese and "logo churn" not in japanese
+    # Risk details come from the rules in the report's language: no Japanese prose in English.
+    details = [line for line in english.splitlines() if " — " in line]
+    assert details and not any("ログイン" in line or "日" in line.split(" — ")[1]
+                               for line in details)
+    assert "1 account" in english and "1社" in japanese
 
 
 def test_unconvertible_currency_is_a_clear_report_error(
@@ -176,3 +195,47 @@ def test_cli_prints_json_for_a_chosen_month_and_refuses_a_bad_one(
     assert data["period"] == "2026-10" and data["churn"]["churned_logos"] == 1
     bad = runner.invoke(app, ["report", "--period", "Oct"])
     assert bad.exit_code == 2 and "2026-10" in bad.output
+
+
+@pytest.mark.parametrize("period", ["99999999999-01", "2200-01", "2026-13", "2026-1", ""])
+def test_cli_refuses_a_month_outside_the_range_with_one_line_and_exit_2(period: str) -> None:
+    bad = CliRunner().invoke(app, ["report", "--period", period])
+    assert bad.exit_code == 2, bad.output
+    (line,) = bad.output.strip().splitlines()
+    assert line.startswith("banso report: period must be a month YYYY-MM from 1900-01 to 2199-12")
+    assert bad.exception is None or isinstance(bad.exception, SystemExit)
+
+
+def test_response_times_under_a_minute_read_in_seconds_in_either_language(
+    settings: Settings, session_factory: sessionmaker[Session]
+) -> None:
+    opened = datetime(2026, 10, 7, 1, 0, tzinfo=UTC)
+    with session_factory.begin() as session:
+        add_account(session, "Q", [("2026-01-01", 100_000)])
+        session.add(Alert(account_id="Q", kind="at_risk", dedupe_key="at_risk:Q:1",
+                          owner_user_id="U7", opened_at=opened,
+                          acknowledged_at=opened + timedelta(seconds=45), evidence={}))
+    services = _services(settings, session_factory)
+    english = render_text(compute_metrics(services, NOW, OCT, "en"), "en")
+    japanese = render_text(compute_metrics(services, NOW, OCT, "ja"), "ja")
+    assert "median 45 s, p90 45 s (1/1)" in english and "0 min" not in english
+    assert "中央値 45秒、p90 45秒（1/1）" in japanese
+
+
+def test_cli_refuses_a_language_it_does_not_speak_with_one_line_and_exit_2() -> None:
+    bad = CliRunner().invoke(app, ["report", "--lang", "fr"])
+    assert bad.exit_code == 2
+    assert bad.output.strip() == "banso report: --lang must be one of ja, en, got 'fr'"
+
+
+def test_onboarding_sessions_in_the_report_follow_the_teams_day_not_utc(
+    settings: Settings, session_factory: sessionmaker[Session]
+) -> None:
+    tokyo = ZoneInfo("Asia/Tokyo")
+    with session_factory.begin() as session:  # window 08-10 .. 10-08: it ends in October
+        add_account(session, "W", [("2026-08-10", 100_000)])
+        for local in (datetime(2026, 9, 15, 14, 0, tzinfo=tokyo),
+                      datetime(2026, 10, 9, 7, 57, tzinfo=tokyo)):  # 10-08 in UTC: too late
+            session.add(Touchpoint(account_id="W", kind="call", at=local.astimezone(UTC)))
+    m = compute_metrics(_services(settings, session_factory), NOW, OCT, "en")
+    assert (m.onboarding.accounts, m.onboarding.sessions) == (1, 1)  # by UTC days: 2

@@ -1,0 +1,1 @@
+"""Community signals: Slack members linked to contacts, their questions as account activity."""

@@ -1,0 +1,104 @@
+"""One card per account per day: an account both at risk and due an onboarding check-in
+gets one top-level card (each alert with its own state and buttons), through the alert jobs
+posting to the Slack stand-in and signed clicks."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from core.i18n import Lang
+from jobs.alert_jobs import run_alert_job
+from tests.cs.alerts.test_calendar import card_text
+from tests.cs.alerts_support import (
+    NOW,
+    OWNER,
+    STAFF,
+    SlackApp,
+    account_row,
+    alerts,
+    button,
+    client_for,
+    job_context,
+    seed,
+    usage_rows,
+)
+from tests.slack_stub import SlackStub
+
+TITLES = {"ja": ("🚨 要注意アカウント", "🚀 オンボーディング確認"),
+          "en": ("🚨 At-risk account", "🚀 Onboarding check-in")}
+
+
+def _top_level(stub: SlackStub) -> list[Any]:
+    return [c for c in stub.calls_to("chat.postMessage") if not c.args.get("thread_ts")]
+
+
+def _action_blocks(call_args: dict[str, Any]) -> list[str]:
+    return [b["block_id"] for b in call_args["blocks"] if b["type"] == "actions"]
+
+
+def _at_risk_and_onboarding(slack_app: SlackApp, stub: SlackStub, lang: Lang) -> None:
+    factory = slack_app.services.session_factory
+    start = (NOW - timedelta(days=30)).date().isoformat()  # day 30: the check-in is due
+    seed(factory, [account_row("A1", start=start)], usage_rows("A1", last_login_days_ago=20))
+    ctx = job_context(slack_app.services.settings, factory, client_for(stub), lang=lang)
+    run_alert_job("at_risk", ctx, NOW)  # 10:00 Tokyo
+    run_alert_job("onboarding", ctx, NOW + timedelta(minutes=30))
+
+
+@pytest.mark.parametrize("card_lang", ["ja", "en"])
+def test_alerts_of_one_account_on_one_day_share_one_card(
+    slack_app: SlackApp, stub: SlackStub, card_lang: Lang
+) -> None:
+    _at_risk_and_onboarding(slack_app, stub, card_lang)
+
+    assert len(_top_level(stub)) == 1
+    risk, onboarding = alerts(slack_app.services.session_factory)
+    assert (risk.kind, onboarding.kind) == ("at_risk", "onboarding")
+    assert onboarding.card_of == risk.id and risk.card_of is None
+    update = stub.calls_to("chat.update")[-1]
+    assert update.args["ts"] == risk.ts
+    text = card_text(update.args)
+    assert all(title in text for title in TITLES[card_lang])
+    assert _action_blocks(update.args) == [f"alert:{risk.id}", f"alert:{onboarding.id}"]
+    (joined,) = [c for c in stub.calls_to("chat.postMessage") if c.args.get("thread_ts")]
+    assert joined.args["thread_ts"] == risk.ts and f"<@{OWNER}>" in joined.args["text"]
+    assert not stub.violations
+
+
+def test_each_alert_on_a_shared_card_keeps_its_own_state(
+    slack_app: SlackApp, stub: SlackStub
+) -> None:
+    _at_risk_and_onboarding(slack_app, stub, "ja")
+    risk, onboarding = alerts(slack_app.services.session_factory)
+    stub.reset()
+
+    slack_app.click(STAFF, button("alert_resolve", onboarding.id, "800.1"))
+
+    (update,) = stub.calls_to("chat.update")
+    assert update.args["ts"] == risk.ts  # the shared card, not a card of its own
+    assert _action_blocks(update.args) == [f"alert:{risk.id}"]  # resolved: no buttons left
+    text = card_text(update.args)
+    assert "~*🚀 オンボーディング確認*~" in text and "<@USTAFF> が解決" in text
+    assert "未対応" in text  # the at-risk part is still open
+    (line,) = [c for c in stub.calls_to("chat.postMessage") if c.args.get("thread_ts")]
+    assert line.args["thread_ts"] == risk.ts
+    risk, onboarding = alerts(slack_app.services.session_factory)
+    assert (risk.status, onboarding.status) == ("open", "resolved")
+
+
+def test_the_next_day_a_new_alert_gets_a_card_of_its_own(
+    slack_app: SlackApp, stub: SlackStub
+) -> None:
+    factory = slack_app.services.session_factory
+    start = (NOW - timedelta(days=31)).date().isoformat()
+    seed(factory, [account_row("A1", start=start)], usage_rows("A1", last_login_days_ago=20))
+    ctx = job_context(slack_app.services.settings, factory, client_for(stub))
+    run_alert_job("onboarding", ctx, NOW - timedelta(days=1))
+
+    run_alert_job("at_risk", ctx, NOW)
+
+    assert len(_top_level(stub)) == 2
+    assert [a.card_of for a in alerts(factory)] == [None, None]
