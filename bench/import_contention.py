@@ -58,7 +58,8 @@ def sqlite_beside_heartbeat(rows: int) -> None:
     engine = make_engine(f"sqlite:///{path}")
     migrate(engine)
     factory = make_session_factory(engine)
-    lease = LeaderLease(make_session_factory(make_engine(f"sqlite:///{path}")), holder="bench")
+    lease_engine = make_engine(f"sqlite:///{path}")  # the heartbeat's own connection
+    lease = LeaderLease(make_session_factory(lease_engine), holder="bench")
     stop, beats, longest = threading.Event(), [0], [0.0]
 
     def heartbeat() -> None:
@@ -83,7 +84,9 @@ def sqlite_beside_heartbeat(rows: int) -> None:
           f"the longest waited {longest[0]:.2f} s for the lock); "
           f"the same import alone {alone:.2f} s; stored {stored(engine)}")
     engine.dispose()
-    path.unlink()
+    lease_engine.dispose()
+    for leftover in path.parent.glob(path.name + "*"):
+        leftover.unlink()
 
 
 def postgres_opposite_orders(server: str, rows: int) -> None:
