@@ -205,8 +205,9 @@ def digest_data(settings: Settings, factory: sessionmaker[Session]) -> None:
     started, cpu = time.perf_counter(), time.process_time()
     with factory() as session:
         book = load_book(session, NOW.astimezone(tz), rules, config, rules.jobs.lang)
-        cur = metrics_for(session, book, period, config=config, tz=tz, now=NOW)
-        metrics_for(session, book, period.previous(), config=config, tz=tz, now=NOW)
+        cur = metrics_for(session, book, period, config=config, rules=rules, tz=tz, now=NOW)
+        metrics_for(session, book, period.previous(), config=config, rules=rules, tz=tz,
+                    now=NOW)
     loaded = time.perf_counter()
     months = trend(book.log, last_complete_month(NOW, tz), TREND_MONTHS, config)
     trended = time.perf_counter()

@@ -102,6 +102,7 @@ class Community(_Strict):
     friction_points: float = Field(5, ge=0)  # per unanswered question, 👎, open escalation
     max_penalty: float = Field(20, ge=0)
     engagement_points: float = Field(2, ge=0)  # per answered question, 👍
+    member_points: float = Field(1, ge=0)  # per distinct member asking (within max_bonus)
     max_bonus: float = Field(10, ge=0)
 
 

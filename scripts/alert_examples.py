@@ -71,7 +71,7 @@ EXAMPLES: dict[AlertKind, AccountFacts] = {
                                                        "meeting": NOW - timedelta(days=20)}),
     AlertKind.SUPPORT_FRICTION: _facts("A-1008", community=CommunityActivity(
         questions=5, unanswered=3, unhelpful=1, escalations=2, open_escalations=1,
-        friction_asked=4, friction_questions=tuple(
+        friction_asked=4, active_members=2, friction_questions=tuple(
             FrictionQuestion(question_id=n, asked_at=NOW - timedelta(days=n), outcome=outcome,
                              escalated=escalated, escalation_open=escalated and n == 1,
                              permalink=f"https://example.slack.com/archives/CCOMM/p{n}")

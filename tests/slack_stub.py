@@ -342,8 +342,10 @@ class SlackStub:
             return self._page(thread, args, newest_first=False)
         if method == "users.info":
             user = str(args.get("user"))
+            emails = [e for e, member in self.members_by_email.items() if member == user]
             return {"ok": True, "user": {"id": user, "name": user.lower(), "tz": "Asia/Tokyo",
-                                         "real_name": f"User {user}", "locale": "ja-JP"}}
+                                         "real_name": f"User {user}", "locale": "ja-JP",
+                                         "profile": {"email": emails[0]} if emails else {}}}
         if method == "users.lookupByEmail":
             email = str(args.get("email", "")).lower()
             if email not in self.members_by_email:

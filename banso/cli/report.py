@@ -28,7 +28,6 @@ def report(
 ) -> None:
     """Print the CS KPIs: churn, GRR/NRR, avoidable churn, accounts, alerts and FAQ."""
     from core.i18n import LANGS, as_lang
-    from cs.community.report import community_report
     from cs.community.report import render_text as render_community
     from cs.kpis.formulas import Period, PeriodError
     from cs.kpis.report import ReportError, compute_metrics, render_text
@@ -45,15 +44,11 @@ def report(
         metrics = compute_metrics(services, services.now(), chosen, chosen_lang)
     except ReportError as exc:
         fail(f"banso report: {exc}")
-    with services.session_factory() as session:
-        community = community_report(session, services.rules, metrics.start, metrics.end,
-                                     services.timezone)
     if as_json:
-        data = metrics.model_dump(mode="json") | {"community": community.as_json()}
-        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        typer.echo(json.dumps(metrics.model_dump(mode="json"), ensure_ascii=False, indent=2))
     else:
         typer.echo(render_text(metrics, chosen_lang) + "\n\n"
-                   + render_community(community, chosen_lang))
+                   + render_community(metrics.community, chosen_lang))
 
 
 def digest(

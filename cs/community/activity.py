@@ -176,17 +176,18 @@ def window_activity(
     # (account, asked) index and skip-scanned it over every account (2-3x slower).
     engaged = or_(q.outcome == Outcome.ANSWERED.value, q.helpful > 0)
     rows = session.execute(
-        select(q.account_id, q.outcome, q.helpful, q.unhelpful, q.escalated_at.is_not(None),
+        select(q.account_id, q.slack_user_id, q.outcome, q.helpful, q.unhelpful,
+               q.escalated_at.is_not(None),
                case((still_open, 1), else_=0),
                # Only engaged rows carry their time: fewer datetimes to convert.
                type_coerce(case((engaged, q.asked_at)), UtcDateTime()))
         .where(*window))
     tally: dict[str, _Tally] = {}
-    for account, outcome, up, down, escalated, is_open, engaged_at in rows:
+    for account, member, outcome, up, down, escalated, is_open, engaged_at in rows:
         one = tally.get(account)
         if one is None:
             one = tally[account] = _Tally()
-        one.add(outcome, up, down, bool(escalated), bool(is_open), engaged_at)
+        one.add(member, outcome, up, down, bool(escalated), bool(is_open), engaged_at)
     found = {account: one.activity() for account, one in tally.items()}
     wanted = [a for a, act in found.items()
               if details_from is not None and act.friction_asked >= max(1, details_from)]
@@ -198,17 +199,20 @@ def window_activity(
 class _Tally:
     """One account's counts while its window's rows stream by."""
 
-    __slots__ = ("answered", "engaged", "escalations", "hard", "open", "questions",
+    __slots__ = ("answered", "engaged", "escalations", "hard", "members", "open", "questions",
                  "suggested", "unanswered", "unhelpful", "up")
 
     def __init__(self) -> None:
         self.questions = self.answered = self.suggested = self.unanswered = 0
         self.up = self.unhelpful = self.escalations = self.open = self.hard = 0
         self.engaged: datetime | None = None
+        self.members: set[str] = set()
 
-    def add(self, outcome: str, up: int, down: int, escalated: bool, is_open: bool,
-            engaged_at: datetime | None) -> None:
+    def add(self, member: str | None, outcome: str, up: int, down: int, escalated: bool,
+            is_open: bool, engaged_at: datetime | None) -> None:
         self.questions += 1
+        if member:  # web chat questions carry an account, not a member
+            self.members.add(member)
         abstained = outcome == Outcome.ABSTAINED
         self.answered += outcome == Outcome.ANSWERED
         self.suggested += outcome == Outcome.SUGGESTED
@@ -226,7 +230,8 @@ class _Tally:
             questions=self.questions, answered=self.answered, suggested=self.suggested,
             unanswered=self.unanswered, helpful=self.up, unhelpful=self.unhelpful,
             escalations=self.escalations, open_escalations=self.open,
-            last_engaged_at=self.engaged, friction_asked=self.hard)
+            last_engaged_at=self.engaged, friction_asked=self.hard,
+            active_members=len(self.members))
 
 
 def _friction(session: Session, window: list[Any], still_open: Any,

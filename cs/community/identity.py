@@ -3,7 +3,9 @@
 Two ways in, one answer: an explicit `contacts.slack_user_id` (import or API) wins; otherwise
 the contact's email looked up with `users.lookupByEmail` (scope `users:read.email`), cached in
 `community_links` and asked again after `community_link_refresh_days`. A member matching no
-contact is simply unlinked: their questions count for no account.
+contact is simply unlinked: their questions count for no account. `link_now` is the same link
+made from the member's side (`users.info`, same scope) for one member who cannot wait for the
+next sync, e.g. one escalating to support.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from datetime import datetime, timedelta
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from cs.accounts.models import Contact
@@ -119,3 +121,35 @@ def _lookup(client: WebClient, email: str) -> str | None:
     if user.get("deleted") or user.get("is_bot"):
         return None
     return str(user["id"]) if user.get("id") else None
+
+
+def link_now(session: Session, client: WebClient, slack_user_id: str,
+             now: datetime) -> Member | None:
+    """Link a member the sync has not reached yet: their email (`users.info`) names the
+    contact, and the link is cached as the sync's own lookup would be, so the next sync does
+    not ask again. None when Slack gives no email or no contact has it."""
+    email = _email_of(client, slack_user_id)
+    if email is None:
+        return None
+    contacts = session.execute(
+        select(Contact.id, Contact.email)
+        .where(func.lower(Contact.email) == email.lower(), Contact.slack_user_id.is_(None))
+    ).all()
+    for contact_id, contact_email in contacts:
+        link = session.get(CommunityLink, contact_id)
+        if link is None:
+            session.add(CommunityLink(contact_id=contact_id, email=contact_email,
+                                      slack_user_id=slack_user_id, looked_up_at=now))
+        else:
+            link.email, link.slack_user_id, link.looked_up_at = (contact_email, slack_user_id,
+                                                                 now)
+    session.flush()
+    return member_for(session, slack_user_id) if contacts else None
+
+
+def _email_of(client: WebClient, slack_user_id: str) -> str | None:
+    user = client.users_info(user=slack_user_id).get("user") or {}
+    if user.get("deleted") or user.get("is_bot"):
+        return None
+    email = (user.get("profile") or {}).get("email")
+    return str(email) if email else None

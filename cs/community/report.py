@@ -12,7 +12,7 @@ from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel
+from pydantic import BaseModel, computed_field
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
@@ -43,6 +43,8 @@ class CommunityRow(BaseModel):
     def friction(self) -> int:
         return self.unanswered + self.unhelpful + self.escalations_open
 
+    @computed_field  # type: ignore[prop-decorator]  # in the JSON the API and CLI print
+    @property
     def deflection_rate(self) -> float | None:
         return self.deflected / self.questions if self.questions else None
 
@@ -62,13 +64,14 @@ class CommunityReport(BaseModel):
     by_segment: list[CommunityRow]
     by_account: list[CommunityRow]
 
-    def as_json(self) -> dict[str, Any]:
-        rows = {"by_segment": self.by_segment, "by_account": self.by_account}
-        data: dict[str, Any] = self.model_dump(mode="json", exclude=set(rows))
-        for key, found in rows.items():
-            data[key] = [r.model_dump(mode="json") | {"deflection_rate": r.deflection_rate()}
-                         for r in found]
-        return data
+    def segment(self, touch_model: str) -> CommunityRow | None:
+        return next((r for r in self.by_segment if r.key == touch_model), None)
+
+    def total(self) -> CommunityRow:
+        every = CommunityRow(key="all", name="all", touch_model="all")
+        for row in self.by_segment:
+            every.add(row)
+        return every
 
 
 def community_report(session: Session, rules: RulesConfig, start: date, end: date,
@@ -118,7 +121,7 @@ def _row(row: Sequence[Any], rules: RulesConfig) -> CommunityRow:
 
 def render_text(report: CommunityReport, lang: Lang = "ja") -> str:
     def line(r: CommunityRow) -> str:
-        rate = r.deflection_rate()
+        rate = r.deflection_rate
         return t("report.community.line", lang, name=r.name[:28], questions=r.questions,
                  answered=r.answered, unanswered=r.unanswered, helpful=r.helpful,
                  unhelpful=r.unhelpful, escalations=r.escalations, open=r.escalations_open,

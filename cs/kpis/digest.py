@@ -17,6 +17,7 @@ from slack_sdk.errors import SlackApiError
 from core.i18n import Lang, t
 from core.services import Services
 from core.slack.blocks import SECTION_LIMIT, Block, clip, context, escape, header, section
+from cs.community.report import CommunityReport
 from cs.kpis.chart import render_png, trend
 from cs.kpis.curation import CurationReport, build_curation_report
 from cs.kpis.formulas import Period, bridge
@@ -138,10 +139,23 @@ def cs_digest_blocks(
     if cur.churn.above_warning:
         blocks.append(section(t("kpis.warning", lang, line=rate(cur.churn.warning_line))))
     blocks.append(bridge_section(cur, lang))
+    blocks.append(section(community_line(cur.community, lang)))
     lines = "\n".join(attention_line(a, lang) for a in attention) or t("kpis.none", lang)
     blocks.append(section(f"{t('kpis.attention', lang)}\n{lines}"))
     blocks.append(context(t("kpis.cs_footer", lang, start=prev.start, end=_last_day(prev.end))))
     return blocks
+
+
+def community_line(report: CommunityReport, lang: Lang = "ja") -> str:
+    """Linked members' questions in the period: outcomes, deflection by touch model, open
+    escalations. Counts only: a member's words never leave the staff views."""
+    every = report.total()
+    segments = t("kpis.list_sep", lang).join(
+        f"{touch_name(r.key, lang)} {rate(r.deflection_rate, 0)}"
+        for r in report.by_segment if r.questions)
+    return t("kpis.community", lang, questions=every.questions, answered=every.answered,
+             suggested=every.suggested, abstained=every.unanswered,
+             segments=segments or t("kpis.none", lang), open=every.escalations_open)
 
 
 def bridge_section(m: CsMetrics, lang: Lang = "ja") -> Block:
@@ -208,8 +222,9 @@ def build_cs_digest(services: Services, now: datetime) -> Digest:
     period = Period.days_ending(now.astimezone(tz).date(), DIGEST_DAYS)
     with services.session_factory() as session:
         book = load_book(session, now.astimezone(tz), rules, config, services.lang)
-        cur = metrics_for(session, book, period, config=config, tz=tz, now=now)
-        prev = metrics_for(session, book, period.previous(), config=config, tz=tz, now=now)
+        cur = metrics_for(session, book, period, config=config, rules=rules, tz=tz, now=now)
+        prev = metrics_for(session, book, period.previous(), config=config, rules=rules, tz=tz,
+                           now=now)
     last_month = last_complete_month(now, tz)
     months = trend(book.log, last_month, TREND_MONTHS, config)
     month_bridge = bridge(book.log, last_month, now.astimezone(tz).date())

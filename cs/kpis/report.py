@@ -50,7 +50,8 @@ def compute_metrics(
         period = period or last_complete_month(now, tz)
         with services.session_factory() as session:
             book = load_book(session, now.astimezone(tz), rules, config, lang or services.lang)
-            return metrics_for(session, book, period, config=config, tz=tz, now=now)
+            return metrics_for(session, book, period, config=config, rules=rules, tz=tz,
+                               now=now)
     except (CurrencyError, UnknownCurrencyError) as exc:
         raise ReportError(str(exc)) from None
 

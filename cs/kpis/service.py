@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from core.i18n import Lang
 from core.rules_config import RulesConfig
 from core.settings import Settings
+from cs.community.report import CommunityReport, community_report
 from cs.kpis import queries, snapshots
 from cs.kpis.faq import FaqKpis, faq_kpis
 from cs.kpis.formulas import (
@@ -153,6 +154,7 @@ class CsMetrics(BaseModel):
     onboarding: OnboardingKpis
     alerts: AlertKpis
     faq: FaqKpis
+    community: CommunityReport  # linked members' questions, by touch model and by account
     attention: list[Attention]  # live accounts needing attention most, as of now
     # The day whose stored snapshot the book figures are (the period's last snapshot); None:
     # no snapshot in the period, so they are the live book, as of now.
@@ -169,6 +171,7 @@ def metrics_for(
     period: Period,
     *,
     config: KpiConfig,
+    rules: RulesConfig,
     tz: ZoneInfo,
     now: datetime,
 ) -> CsMetrics:
@@ -203,6 +206,7 @@ def metrics_for(
         alerts=alert_kpis(queries.alerts_opened(session, first, last)),
         faq=faq_kpis(queries.questions(session, first, last),
                      queries.feedback(session, first, last)),
+        community=community_report(session, rules, period.start, period.end, tz),
         attention=the_book.attention,
     )
 

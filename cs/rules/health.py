@@ -41,13 +41,14 @@ def health_score(
     return Health(score=score, band=band_for(score, rules), measures=measures)
 
 
-def community_points(engagement: int, friction: int, rules: HealthRules) -> float:
-    """The community measure's signed points: engagement (up to +max_bonus) plus friction
-    (down to -max_penalty), docs/metrics.md "Community"."""
+def community_points(engagement: int, friction: int, rules: HealthRules,
+                     members: int = 0) -> float:
+    """The community measure's signed points: engagement and active members (up to
+    +max_bonus) plus friction (down to -max_penalty), docs/metrics.md "Community"."""
     cfg = rules.measures.community
+    bonus = engagement * cfg.engagement_points + members * cfg.member_points
     # Capped apart, then added: a 👍 still counts while friction is at its cap.
-    return (min(cfg.max_bonus, engagement * cfg.engagement_points)
-            - min(cfg.max_penalty, friction * cfg.friction_points))
+    return min(cfg.max_bonus, bonus) - min(cfg.max_penalty, friction * cfg.friction_points)
 
 
 def band_for(score: int, rules: HealthRules) -> HealthBand:
@@ -123,19 +124,20 @@ def _community(facts: AccountFacts, rules: HealthRules, lang: Lang, memo: Memo) 
     if activity is None or activity.questions == 0:
         return None
     key = ("community", activity.answered, activity.helpful, activity.unanswered,
-           activity.unhelpful, activity.open_escalations)
+           activity.unhelpful, activity.open_escalations, activity.active_members)
     return memo.get(key, _community_measure, *key[1:], rules, lang)
 
 
 # --- from those numbers to the Measure (memoized) ---------------------------------------------
 
 def _community_measure(answered: int, helpful: int, unanswered: int, unhelpful: int,
-                       open_escalations: int, rules: HealthRules, lang: Lang) -> Measure:
+                       open_escalations: int, members: int, rules: HealthRules,
+                       lang: Lang) -> Measure:
     cfg = rules.measures.community
     points = community_points(answered + helpful, unanswered + unhelpful + open_escalations,
-                              rules)
+                              rules, members)
     text = t("community.measure", lang, days=cfg.window_days, answered=answered, helpful=helpful,
-             unanswered=unanswered, unhelpful=unhelpful, open=open_escalations,
+             unanswered=unanswered, unhelpful=unhelpful, open=open_escalations, members=members,
              points=f"{points:+g}")
     return Measure("community", points, 0.0, points, text)
 

@@ -58,6 +58,7 @@ class CommunityActivity:
     escalations: int = 0
     open_escalations: int = 0
     last_engaged_at: datetime | None = None  # latest answered question or 👍
+    active_members: int = 0  # distinct linked members who asked in the window
     friction_asked: int = 0  # questions unanswered or escalated (each counted once)
     friction_questions: tuple[FrictionQuestion, ...] = ()  # loaded where an alert may need them
 

@@ -75,7 +75,8 @@ def community_touch(facts: AccountFacts, rules: HealthRules) -> datetime | None:
     activity = facts.community
     if activity is None or activity.last_engaged_at is None:
         return None
-    if community_points(activity.engagement, activity.friction, rules) <= 0:
+    if community_points(activity.engagement, activity.friction, rules,
+                        activity.active_members) <= 0:
         return None
     return activity.last_engaged_at
 

@@ -66,7 +66,8 @@ def app(settings: Settings, session_factory: sessionmaker[Session], stub: SlackS
     h.http.close()
 
 
-def seed_book(factory: sessionmaker[Session], stub: SlackStub, *, mrr: int = 600_000) -> None:
+def seed_book(factory: sessionmaker[Session], stub: SlackStub, *, mrr: int = 600_000,
+              setup: int = 100) -> None:
     """A1 (high-touch by default, healthy usage) with Alice and Bob as contacts."""
     contacts: list[dict[str, Any]] = [
         {"account_id": "A1", "name": "Alice", "email": "alice@a1.example.com",
@@ -74,7 +75,7 @@ def seed_book(factory: sessionmaker[Session], stub: SlackStub, *, mrr: int = 600
         {"account_id": "A1", "name": "Bob", "email": BOB_EMAIL, "is_primary": False},
     ]
     seed(factory, [account_row("A1", mrr=mrr, channel=CSM)],
-         usage_rows("A1", last_login_days_ago=1), contacts, now=NOW)
+         usage_rows("A1", last_login_days_ago=1, setup=setup), contacts, now=NOW)
     stub.members_by_email[BOB_EMAIL] = BOB
 
 

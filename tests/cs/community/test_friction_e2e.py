@@ -116,9 +116,10 @@ def test_unanswered_escalations_post_one_friction_card_and_thumbs_up_lifts_healt
     assert all(ts not in text for user, ts in asked if user == STRANGER)
     assert "エスカレーション中" in text and "未回答" in text
     assert any(b["type"] == "actions" for b in card["blocks"])  # the usual one-click actions
-    # 3 unanswered + 2 open escalations = 5 friction × 5 points, capped at 20.
+    # 3 unanswered + 2 open escalations = 5 friction × 5 points, capped at 20; Alice and Bob
+    # asked: 2 active members × 1 point.
     after_friction = _home_health(app)
-    assert after_friction == before - 20
+    assert after_friction == before - 20 + 2
     assert f"{after_friction} (" in text  # the card shows the same health
 
     app.clock.advance(timedelta(hours=1))
