@@ -199,20 +199,26 @@ def window_activity(
 class _Tally:
     """One account's counts while its window's rows stream by."""
 
-    __slots__ = ("answered", "engaged", "escalations", "hard", "members", "open", "questions",
-                 "suggested", "unanswered", "unhelpful", "up")
+    __slots__ = ("answered", "engaged", "escalations", "first", "hard", "more", "open",
+                 "questions", "suggested", "unanswered", "unhelpful", "up")
 
     def __init__(self) -> None:
         self.questions = self.answered = self.suggested = self.unanswered = 0
         self.up = self.unhelpful = self.escalations = self.open = self.hard = 0
         self.engaged: datetime | None = None
-        self.members: set[str] = set()
+        # Most accounts have one asking member: a set only once a second one asks.
+        self.first: str | None = None
+        self.more: set[str] | None = None
 
     def add(self, member: str | None, outcome: str, up: int, down: int, escalated: bool,
             is_open: bool, engaged_at: datetime | None) -> None:
         self.questions += 1
         if member:  # web chat questions carry an account, not a member
-            self.members.add(member)
+            if self.first is None:
+                self.first = member
+            elif member != self.first:
+                self.more = self.more or set()
+                self.more.add(member)
         abstained = outcome == Outcome.ABSTAINED
         self.answered += outcome == Outcome.ANSWERED
         self.suggested += outcome == Outcome.SUGGESTED
@@ -231,7 +237,7 @@ class _Tally:
             unanswered=self.unanswered, helpful=self.up, unhelpful=self.unhelpful,
             escalations=self.escalations, open_escalations=self.open,
             last_engaged_at=self.engaged, friction_asked=self.hard,
-            active_members=len(self.members))
+            active_members=(self.first is not None) + len(self.more or ()))
 
 
 def _friction(session: Session, window: list[Any], still_open: Any,
