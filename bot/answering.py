@@ -92,8 +92,12 @@ def answer_event(services: Services, body: dict[str, Any], *, mentioned: bool,
 
 
 def replay_held(services: Services, question: HeldQuestion) -> None:
-    """A held question, once more: `answer_event` without the hold (an outage propagates)."""
-    _answer(services, question)
+    """A held question, once more: `answer_event` / `answer_command` without the hold (an
+    outage propagates)."""
+    if question.command:
+        _answer_command(services, question.body)
+    else:
+        _answer(services, question)
 
 
 def _answer(services: Services, question: HeldQuestion) -> None:
@@ -223,26 +227,57 @@ def _tell(services: Services, channel: str, thread_ts: str | None, text: str) ->
         log.exception("could not post the apology either", extra={"channel": channel})
 
 
-def answer_command(services: Services, command: dict[str, Any]) -> None:
-    """/ask: an ephemeral answer through the response_url, with a "Share in channel" button."""
+def answer_command(services: Services, command: dict[str, Any], *,
+                   held: HeldQuestions | None = None) -> None:
+    """/ask: an ephemeral answer through the response_url, with a "Share in channel" button.
+
+    An unreachable database holds the question (answered through the same response_url when
+    the database returns, while Slack still honours it) and tells the asker with a reference.
+    """
+    url = command.get("response_url") or ""
+    if not url:  # Slack always sends one; without it there is nowhere to answer
+        log.info("/ask without a response_url ignored",
+                 extra={"channel": command.get("channel_id")})
+        return
+    text = clean(command.get("text", ""))
+    try:
+        _answer_command(services, command)
+    except QueryBusy as busy:
+        slack.respond(url, notice(_sorry(text, busy)))
+    except Exception as exc:
+        if database_unavailable(exc):
+            _hold_command(held, command, exc)
+            return
+        log.exception("/ask failed", extra={"channel": command.get("channel_id"),
+                                             "trigger_id": command.get("trigger_id")})
+        slack.respond(url, notice(_sorry(text)))
+
+
+def _answer_command(services: Services, command: dict[str, Any]) -> None:
     text = clean(command.get("text", ""))
     channel = command.get("channel_id")
     is_dm = is_dm_channel(channel) or command.get("channel_name") == "directmessage"
     place = SlackPlace(channel=channel, user=command.get("user_id"))
     ask = Ask(text, Surface.ASK_COMMAND, place, is_dm)
-    url = command.get("response_url") or ""
-    if not url:  # Slack always sends one; without it there is nowhere to answer
-        log.info("/ask without a response_url ignored", extra={"channel": channel})
-        return
+    question, result = search_and_record(services, ask)
+    slack.respond(command.get("response_url") or "", render(question, result, ephemeral=True))
+
+
+def _hold_command(held: HeldQuestions | None, command: dict[str, Any], exc: Exception) -> None:
+    """The database is unreachable during an /ask: hold it and tell the asker (ephemeral)."""
+    question = HeldQuestion(ref=uuid.uuid4().hex[:8], body=command, mentioned=True,
+                            command=True)
+    DATABASE_UNAVAILABLE.labels("slack").inc()
+    promised = held is not None and held.hold(question)
+    log.warning("question held: database unavailable", extra={
+        "ref": question.ref, "trigger_id": command.get("trigger_id"),
+        "channel": command.get("channel_id"), "error": type(exc).__name__, "held": promised})
+    text = t("bot.apology_held" if promised else "bot.apology_ref",
+             detect_lang(clean(command.get("text", ""))), ref=question.ref)
     try:
-        question, result = search_and_record(services, ask)
-        slack.respond(url, render(question, result, ephemeral=True))
-    except QueryBusy as busy:
-        slack.respond(url, notice(_sorry(text, busy)))
+        slack.respond(command.get("response_url") or "", notice(text))
     except Exception:
-        log.exception("/ask failed", extra={"channel": channel, "trigger_id":
-                                             command.get("trigger_id")})
-        slack.respond(url, notice(_sorry(text)))
+        log.exception("could not send the apology either", extra={"ref": question.ref})
 
 
 def command_problem(services: Services, command: dict[str, Any]) -> str | None:

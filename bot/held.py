@@ -29,20 +29,30 @@ log = logging.getLogger(__name__)
 RETRY_SECONDS = 2.0
 CAPACITY = 200  # questions; past this the asker gets the apology without the promise
 MAX_AGE_SECONDS = 3600.0  # an answer an hour late is still useful; later it is noise
+# An /ask is answered through its response_url, which Slack honours for 30 minutes: past that
+# the answer has nowhere to go (a minute's margin for the last replay itself).
+COMMAND_MAX_AGE_SECONDS = 29 * 60.0
 
 
 @dataclass
 class HeldQuestion:
     ref: str
-    body: dict[str, Any]  # the Slack event envelope, replayed as it came
+    body: dict[str, Any]  # the Slack event envelope (or /ask command), replayed as it came
     mentioned: bool
+    command: bool = False  # an /ask: `body` is the command, answered via its response_url
     claimed: bool = False  # the dedupe claim went through before the database failed
     # (channel, thread) of the answer, once the message is known to be a question for us
     reply_to: tuple[str, str | None] | None = None
     held_at: float = field(default_factory=time.monotonic)
 
     @property
+    def max_age(self) -> float | None:
+        return COMMAND_MAX_AGE_SECONDS if self.command else None
+
+    @property
     def key(self) -> tuple[str, str]:
+        if self.command:  # every /ask is its own question (Slack does not retry commands)
+            return "/ask", self.ref
         event = self.body.get("event") or {}
         return str(event.get("channel", "")), str(event.get("ts", ""))
 
@@ -87,7 +97,7 @@ class HeldQuestions:
         left the queue (answered, no longer wanted, expired or failed for another reason)."""
         done = 0
         while (question := self._oldest()) is not None:
-            if time.monotonic() - question.held_at > self._max_age:
+            if time.monotonic() - question.held_at > (question.max_age or self._max_age):
                 log.warning("held question dropped: too old", extra={"ref": question.ref})
             else:
                 try:

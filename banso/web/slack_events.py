@@ -138,7 +138,11 @@ def _readable(request: Request, body: bytes) -> BoltRequest:
     """The bolt request, once the body is known to parse as bolt parses it into Slack's shape
     (bolt's own builder reads fields with no type checks)."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip() or None
-    check_shape(parse_body(body.decode("utf-8"), content_type))
+    try:
+        parsed = parse_body(body.decode("utf-8"), content_type)
+    except RecursionError:  # json.loads on a few KB of "[[[[…": not a 500
+        raise ValueError("JSON nested too deeply") from None
+    check_shape(parsed)
     return to_bolt_request(request, body)
 
 

@@ -6,16 +6,13 @@ from typing import Any
 
 from slack_bolt import App
 
-from bot.answering import answer_event, replay_held
+from bot.answering import answer_event
 from bot.held import HeldQuestions
 from core.services import Services
 from core.slack.interaction import acknowledge
 
 
-def register(app: App, services: Services) -> None:
-    # Questions that meet an unreachable database wait here (one queue per bolt app).
-    held = HeldQuestions(lambda question: replay_held(services, question))
-
+def register(app: App, services: Services, held: HeldQuestions) -> None:
     def on_mention(body: dict[str, Any]) -> None:
         answer_event(services, body, mentioned=True, held=held)
 

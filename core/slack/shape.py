@@ -8,6 +8,7 @@ optional and of the one type Slack sends; everything else passes through untouch
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -120,6 +121,12 @@ def check_shape(body: object) -> None:
     """Raise MalformedPayload unless `body` (a parsed request body) is shaped as Slack's are."""
     if not isinstance(body, dict):
         raise MalformedPayload(f"a Slack body is an object, not {type(body).__name__}")
+    try:
+        # Slack's text is valid UTF-8 and its numbers finite: a lone surrogate or a NaN passes
+        # the types below and fails later, when a listener searches, stores or posts it.
+        json.dumps(body, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    except (ValueError, RecursionError) as exc:  # UnicodeEncodeError is a ValueError
+        raise MalformedPayload(f"not JSON Slack could send: {type(exc).__name__}") from None
     try:
         _Payload.model_validate(body)
     except ValidationError as exc:

@@ -4,15 +4,19 @@ HTTP requests to an app without a signing secret are refused (fail closed)."""
 from __future__ import annotations
 
 import json
+import logging
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from slack_bolt import BoltRequest
+from slack_sdk.socket_mode.request import SocketModeRequest
+from slack_sdk.socket_mode.response import SocketModeResponse
 from sqlalchemy.orm import Session, sessionmaker
 
 from banso.slack_app import build_bolt_app
-from banso.socket_mode import start_socket_mode
+from banso.socket_mode import ShapeCheckedSocketModeHandler, start_socket_mode
 from banso.web.slack_events import mount
 from core.services import Services
 from core.settings import Settings
@@ -59,3 +63,46 @@ def test_socket_mode_needs_an_app_level_token(
     app = build_bolt_app(_services(bot_settings, session_factory, retriever, Clock()))
     with pytest.raises(ValueError, match="xapp-"):
         start_socket_mode(app, "xoxb-a-bot-token")
+
+
+class _SlackSocket:
+    """Slack's end of the socket: records the acknowledgements the handler sends back."""
+
+    def __init__(self) -> None:
+        self.logger = logging.getLogger("tests.socket")
+        self.acks: list[SocketModeResponse] = []
+
+    def send_socket_mode_response(self, response: SocketModeResponse) -> None:
+        self.acks.append(response)
+
+
+@pytest.mark.parametrize("payload", [
+    {"type": "event_callback", "event": "not an object"},
+    {"type": "event_callback", "event": {"type": "app_mention", "user": 7, "text": ["x"]}},
+    {"type": "block_actions", "user": {"id": "U1> <!here"}, "actions": None},
+])
+def test_a_malformed_socket_mode_envelope_is_acknowledged_and_dropped_with_one_info_line(
+    bot_settings: Settings, session_factory: sessionmaker[Session], stub: SlackStub,
+    retriever: Retriever, clock: Clock, caplog: pytest.LogCaptureFixture,
+    payload: dict[str, Any],
+) -> None:
+    executor = DrainableExecutor()
+    app = build_bolt_app(_services(bot_settings, session_factory, retriever, clock),
+                         listener_executor=executor)
+    handler = ShapeCheckedSocketModeHandler(app, "xapp-test")  # never connected
+    socket = _SlackSocket()
+    good = event_envelope(message("<@UBOT> パスワードを忘れました", channel=RANDOM,
+                                  kind="app_mention"))
+    with caplog.at_level(logging.INFO):
+        handler.handle(socket, SocketModeRequest("events_api", "env-bad", payload))  # type: ignore[arg-type]
+        handler.handle(socket, SocketModeRequest("events_api", "env-good", good))  # type: ignore[arg-type]
+        executor.drain()
+    handler.client.close()
+    executor.shutdown()
+
+    assert [a.envelope_id for a in socket.acks] == ["env-bad", "env-good"]
+    dropped = [r for r in caplog.records if r.getMessage().startswith("socket mode envelope")]
+    assert len(dropped) == 1 and dropped[0].levelno == logging.INFO
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    (reply,) = posted(stub)  # the service keeps answering the well-formed one
+    assert "パスワード" in reply["text"]

@@ -88,3 +88,27 @@ def test_a_question_whose_record_fails_after_its_claim_is_still_answered_once(
     answers = [p for p in posted(harness.stub) if p.get("blocks")]
     assert len(answers) == 1 and answers[0]["thread_ts"] == event["ts"]
     assert len(_questions(harness.session_factory)) == 1
+
+
+def test_an_ask_command_during_an_outage_is_apologised_for_then_answered_through_its_response_url(
+    harness: Harness, engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO), Outage(engine):
+        assert harness.command("パスワードを忘れました。再設定するには？").status_code == 200
+        harness.drain()
+        (apology,) = [c.args for c in harness.stub.calls_to("response_url")]
+
+    assert apology["response_type"] == "ephemeral" and "データベース" in apology["text"]
+    ref = REF.search(apology["text"])
+    assert ref is not None
+    held = [r for r in caplog.records if r.getMessage() == "question held: database unavailable"]
+    assert [getattr(r, "ref", None) for r in held] == [ref.group(1)]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+    # The retry thread answers through the same response_url, still only for the asker.
+    harness.stub.wait_for("response_url", 2, timeout=15)
+    _apology, answer = harness.stub.calls_to("response_url")
+    assert answer.args["response_type"] == "ephemeral" and answer.args["blocks"]
+    assert posted(harness.stub) == []
+    (question,) = _questions(harness.session_factory)
+    assert question.surface == "ask-command" and question.top_entry_id == "password-reset"

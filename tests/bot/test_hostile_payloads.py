@@ -52,6 +52,12 @@ UNREADABLE: list[tuple[str, bytes, str]] = [
     ("command user_id with a mention", b"command=%2Fask&text=x&user_id=U1%3E%3C%21here", FORM),
     ("modal block id a lone surrogate", json.dumps({"type": "view_submission", "view": {
         "type": "modal", "state": {"values": {"\ud800" * 50: "x"}}}}).encode(), JSON),
+    # Found by bench/hostile_summary.py: a 500 and an "answering failed" traceback.
+    ("json nested 1500 deep", b'{"a": ' * 1500 + b"1" + b"}" * 1500, JSON),
+    ("mention text a lone surrogate", b'{"type": "event_callback", "event": {"type": '
+     b'"app_mention", "channel": "C1", "user": "U1", "ts": "1.1", "text": "\\ud800"}}', JSON),
+    ("event text NaN", b'{"type": "event_callback", "event": {"type": "app_mention", '
+     b'"text": NaN}}', JSON),
 ]
 
 
