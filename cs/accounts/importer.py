@@ -256,7 +256,8 @@ def _update_account(
             setattr(account, name, value)
             changed = True
     # The history is checked even when no column changed: a corrected date moves an event.
-    logged = _log_mrr_update(session, account, before, today, row.effective_date)
+    last = _last_changes(session, account.id)
+    logged = _log_mrr_update(session, account, before, today, row.effective_date, last)
     if logged is MrrReason.REACTIVATION:
         # Back again: the earlier churn keeps its date and reason in the log, and a later churn
         # must not inherit them unless the row says so.
@@ -264,7 +265,7 @@ def _update_account(
             if name not in row.model_fields_set:
                 setattr(account, name, None)
     corrected = (logged is None and account.status == AccountStatus.CHURNED
-                 and _correct_churn(account, _last_changes(session, account.id)))
+                 and _correct_churn(account, last))  # nothing logged: `last` is still last
     if not (changed or logged or corrected):
         return "unchanged"
     account.updated_at = now
@@ -314,12 +315,11 @@ def _last_changes(session: Session, account_id: str) -> list[MrrChange]:
 
 def _log_mrr_update(
     session: Session, account: Account, before: tuple[str, int, date, date | None], today: date,
-    effective: date | None,
+    effective: date | None, last: list[MrrChange],
 ) -> MrrReason | None:
-    """Append the change this row makes to the MRR log and say which (None: MRR unchanged).
-    HistoryError for a change dated before the last one."""
+    """Append the change this row makes to the MRR log (`last`: its two latest changes) and say
+    which (None: MRR unchanged). HistoryError for a change dated before the last one."""
     old_status, old_mrr, old_start, old_churn = before
-    last = _last_changes(session, account.id)
     # The log is the truth for the MRR before; accounts created outside the importer fall back.
     previous = last[0].mrr_after if last else live_mrr(old_status, old_mrr)
     current = live_mrr(account.status, account.mrr)
