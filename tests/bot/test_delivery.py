@@ -29,6 +29,7 @@ from tests.bot.conftest import (
     posted,
 )
 from tests.bot.kb import ENTRIES
+from tests.embedders import PassThroughEmbedder
 from tests.slack_stub import SlackStub
 
 
@@ -156,32 +157,18 @@ def test_request_url_verification_gets_the_challenge_back(harness: Harness) -> N
     assert response.json()["challenge"].startswith("3eZbrw1a")
 
 
-class Stalled:
+class Stalled(PassThroughEmbedder):
     """The real embedder, stalled on questions once the index is built (an overloaded machine)."""
 
     def __init__(self, inner: Embedder) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self.stalled = False
         self.released = threading.Event()
-
-    @property
-    def name(self) -> str:
-        return self._inner.name
-
-    @property
-    def dim(self) -> int:
-        return self._inner.dim
 
     def embed_queries(self, texts: Sequence[str]) -> Vectors:
         if self.stalled:
             self.released.wait(30)
         return self._inner.embed_queries(texts)
-
-    def embed_passages(self, texts: Sequence[str]) -> Vectors:
-        return self._inner.embed_passages(texts)
-
-    def count_query_tokens(self, text: str) -> int:
-        return self._inner.count_query_tokens(text)
 
 
 @pytest.fixture

