@@ -18,14 +18,13 @@ from __future__ import annotations
 import argparse
 import random
 import sqlite3
-import statistics
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jobs_scale import NOW, ROOT, generate
+from jobs_scale import NOW, ROOT, _median_time, generate
 
 from core.db import make_engine, make_session_factory
 from core.rules_config import load_rules
@@ -81,16 +80,6 @@ def load_questions(url: str, rows: Iterator[tuple[Any, ...]]) -> int:
     return n
 
 
-def _median(run: Callable[[], Any], repeat: int) -> tuple[float, float, Any]:
-    walls, cpus, result = [], [], None
-    for _ in range(repeat):
-        wall, cpu = time.perf_counter(), time.process_time()
-        result = run()
-        walls.append(time.perf_counter() - wall)
-        cpus.append(time.process_time() - cpu)
-    return statistics.median(walls), statistics.median(cpus), result
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--accounts", type=int, default=100_000)
@@ -131,8 +120,8 @@ def main() -> None:
                         if assess(facts, NOW).risks)
             return risky, len(activity)
 
-    base_wall, base_cpu, base_risky = _median(without, args.repeat)
-    wall, cpu, (risky, active) = _median(with_measure, args.repeat)
+    base_wall, base_cpu, base_risky = _median_time(without, args.repeat)
+    wall, cpu, (risky, active) = _median_time(with_measure, args.repeat)
     print(f"without community: {base_wall:.2f}s wall, {base_cpu:.2f}s CPU ({base_risky:,} risky)")
     print(f"with community:    {wall:.2f}s wall, {cpu:.2f}s CPU ({risky:,} risky, "
           f"{active:,} accounts with questions in the window)")
