@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -38,11 +38,17 @@ def stub() -> Iterator[SlackStub]:
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    yield from empty_database(lambda: tmp_path_factory.mktemp("db") / "core.db", "banso_test")
+
+
+def empty_database(sqlite_file: Callable[[], Path], prefix: str) -> Iterator[str]:
+    """An empty database of the run's kind: a SQLite file, or a new PostgreSQL database on
+    BANSO_TEST_DATABASE_URL's server, dropped when the generator is closed."""
     server = os.environ.get("BANSO_TEST_DATABASE_URL")
     if not server:
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'core.db'}"
+        yield f"sqlite:///{sqlite_file()}"
         return
-    name = f"banso_test_{uuid.uuid4().hex[:10]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))

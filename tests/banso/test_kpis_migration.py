@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -12,12 +10,13 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, text
 
 import cs.accounts.models
 import cs.kpis.models  # noqa: F401  (registers the tables compared below)
 from banso.migrate import alembic_config, migrate
 from core.db import Base, make_engine
+from tests.conftest import empty_database
 
 KPI_TABLES = {"mrr_changes", "kpi_book_snapshots"}
 
@@ -39,18 +38,7 @@ def test_migrations_create_exactly_the_kpi_tables_of_the_models(engine: Engine) 
 @pytest.fixture
 def fresh_url(tmp_path: Path) -> Iterator[str]:
     """An empty database of the run's kind (SQLite file, or a new PostgreSQL database)."""
-    server = os.environ.get("BANSO_TEST_DATABASE_URL")
-    if not server:
-        yield f"sqlite:///{tmp_path / 'fresh.db'}"
-        return
-    name = f"banso_kpis_mig_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield server.rsplit("/", 1)[0] + "/" + name
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    yield from empty_database(lambda: tmp_path / "fresh.db", "banso_kpis_mig")
 
 
 def test_upgrade_gives_an_accounts_latest_churn_the_reason_it_had(
