@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from core.i18n import Lang, t
 from core.services import Services
+from cs.alerts.models import AlertKind
 from cs.kpis.formulas import (
     UNASSIGNED,
     BridgeLine,
@@ -31,6 +32,7 @@ from cs.rules.rules import UnknownCurrencyError
 
 BANDS = frozenset(b.value for b in HealthBand)
 TOUCHES = frozenset(("high", "low", "tech"))
+KINDS = frozenset(k.value for k in AlertKind)
 BRIDGE_NAMES = 5  # accounts named per bridge line in text; JSON lists them all
 LABEL_WIDTH = 24
 
@@ -85,6 +87,11 @@ def band_name(code: str, lang: Lang) -> str:
 
 def touch_name(code: str, lang: Lang) -> str:
     return t(f"kpis.touch.{code}", lang) if code in TOUCHES else code
+
+
+def kind_name(code: str, lang: Lang) -> str:
+    """An alert kind as its cards title it (the code itself for a kind no longer known)."""
+    return t(f"alerts.kind.{code}", lang) if code in KINDS else code
 
 
 def render_text(m: CsMetrics, lang: Lang) -> str:
@@ -205,19 +212,11 @@ def _alert_lines(m: CsMetrics, lang: Lang) -> list[str]:
         all_.median_minutes, all_.p90_minutes, all_.acknowledged, all_.alerts))]
     lines += [_row(owner, times(x.median_minutes, x.p90_minutes, x.acknowledged, x.alerts), 4)
               for owner, x in a.ack_by_owner.items()]
-    lines += [_row(_kind_name(kind, lang), t("report.use_detail", lang, acted=u.acted,
+    lines += [_row(kind_name(kind, lang), t("report.use_detail", lang, acted=u.acted,
                                              dismissed=u.dismissed,
                            ignored=u.ignored, rate=rate(u.acted_rate)))
               for kind, u in a.use_by_kind.items()]
     return lines
-
-
-def _kind_name(kind: str, lang: Lang) -> str:
-    """An alert kind as its cards title it (the code itself for a kind no longer known)."""
-    try:
-        return t(f"alerts.kind.{kind}", lang)
-    except KeyError:
-        return kind
 
 
 def _faq_lines(m: CsMetrics, lang: Lang) -> list[str]:
