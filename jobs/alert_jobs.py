@@ -186,7 +186,9 @@ def _run_in_session(session: Session, name: str, services: Services, now: dateti
             build_digests(session, now.astimezone(services.timezone).date(), now)
         else:
             _assess_all(session, ALERT_JOBS[name], services, now, report, batch)
-        report.planned = _planned(session, first_new, services.lang)
+        # Cards as text only for whoever reads them: a dry run, or the log when Slack is off.
+        as_text = dry_run or services.slack is None
+        report.planned = _planned(session, first_new, services.lang, as_text)
     except BaseException:
         session.rollback()
         raise
@@ -316,7 +318,8 @@ def _next_outbox_id(session: Session) -> int:
     return int(session.scalar(select(func.coalesce(func.max(OutboxMessage.id), 0))) or 0) + 1
 
 
-def _planned(session: Session, first_id: int, lang: Lang) -> list[PlannedMessage]:
+def _planned(session: Session, first_id: int, lang: Lang,
+             as_text: bool) -> list[PlannedMessage]:
     session.flush()
     rows = session.execute(
         select(OutboxMessage, Alert)
@@ -324,7 +327,7 @@ def _planned(session: Session, first_id: int, lang: Lang) -> list[PlannedMessage
         .where(OutboxMessage.id >= first_id).order_by(OutboxMessage.id))
     return [PlannedMessage(row.op, row.channel, alert.account_id if alert else None,
                            alert.kind if alert else None, row.dedupe_key,
-                           _card_text(session, row, alert, lang))
+                           _card_text(session, row, alert, lang) if as_text else "")
             for row, alert in rows]
 
 
