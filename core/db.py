@@ -13,7 +13,7 @@ from typing import Any, ClassVar, cast
 
 from sqlalchemy import DateTime, Engine, Table, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -51,7 +51,7 @@ LOCK_TIMEOUT_S = 30.0
 def database_unavailable(exc: BaseException) -> bool:
     """Is this the database being unreachable (down, restarting, dropped, locked, pool
     exhausted) rather than a bug or bad data? Such a failure is answered "try again later"."""
-    if isinstance(exc, OperationalError | PoolTimeout):
+    if isinstance(exc, OperationalError | InterfaceError | PoolTimeout):
         return True
     return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
 

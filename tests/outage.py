@@ -1,5 +1,6 @@
 """A database outage on demand: every statement (and every new connection) on an engine fails
-with the driver's own OperationalError, as when the server is stopped or the file is gone.
+with the driver's own OperationalError, as when the server is stopped or the file is gone (or
+with another of the driver's errors, `error=`, to see how each kind is treated).
 
 The driver's exception (sqlite3 / psycopg) goes through SQLAlchemy's error handling exactly as a
 real disconnect does, so the code under test sees `sqlalchemy.exc.OperationalError`.
@@ -16,11 +17,14 @@ from sqlalchemy import Engine, event
 class Outage:
     """`with Outage(engine):` the database is gone; `when` narrows it to some statements."""
 
-    def __init__(self, engine: Engine, when: Callable[[str], bool] = lambda _sql: True) -> None:
+    def __init__(
+        self, engine: Engine, when: Callable[[str], bool] = lambda _sql: True,
+        *, error: str = "OperationalError",
+    ) -> None:
         self.engine = engine
         self.when = when
         self.failed = 0
-        self._error = engine.dialect.loaded_dbapi.OperationalError
+        self._error = getattr(engine.dialect.loaded_dbapi, error)
 
     def _statement(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         if self.when(statement):

@@ -12,9 +12,10 @@ import logging
 
 from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from core.db import database_unavailable
 from core.metrics import DATABASE_UNAVAILABLE
 
 log = logging.getLogger(__name__)
@@ -23,6 +24,8 @@ RETRY_AFTER_SECONDS = 5  # about a database restart; /readyz says when it is rea
 
 
 def database_unavailable_response(request: Request, exc: Exception) -> JSONResponse:
+    if not database_unavailable(exc):
+        raise exc  # a bug or bad data: the server's 500, with its traceback in the log
     DATABASE_UNAVAILABLE.labels("web").inc()
     log.warning("database unavailable; answered 503", extra={
         "path": request.url.path, "error": type(exc).__name__})
@@ -34,5 +37,5 @@ def database_unavailable_response(request: Request, exc: Exception) -> JSONRespo
 
 
 def register(app: FastAPI) -> None:
-    for kind in (OperationalError, PoolTimeout):
+    for kind in (DBAPIError, PoolTimeout):
         app.add_exception_handler(kind, database_unavailable_response)

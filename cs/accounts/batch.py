@@ -16,11 +16,11 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.db import begin_write
+from core.db import begin_write, database_unavailable
 from cs.accounts.importer import KINDS
 from cs.accounts.schemas import ImportResult
 
@@ -54,7 +54,9 @@ def import_batch(
                 result = importer(session, rows, now, lines=lines, tz=tz)
                 session.commit()
                 return result
-        except (OperationalError, InterfaceError, PoolTimeout) as exc:
+        except (DBAPIError, PoolTimeout) as exc:
+            if not database_unavailable(exc):
+                raise
             reason = _describe(exc)
             if reason not in _RETRYABLE.values() or attempt == ATTEMPTS:
                 raise ImportUnavailable(reason) from exc

@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
@@ -40,3 +42,28 @@ def test_ask_during_a_database_outage_is_503_with_retry_after_then_answers_again
     after = client.post("/api/ask", json=QUESTION)
     assert after.status_code == 200 and after.json()["entries"][0]["id"] == "password-reset"
     assert client.get("/readyz").status_code == 200
+
+
+def test_a_dropped_connection_reported_as_interface_error_is_also_503(
+    client: TestClient, engine: Engine
+) -> None:
+    # psycopg raises InterfaceError, not OperationalError, for a connection the server closed.
+    with Outage(engine, error="InterfaceError"):
+        asked = client.post("/api/ask", json=QUESTION)
+
+    assert asked.status_code == 503
+    assert int(asked.headers["Retry-After"]) > 0
+
+
+def test_a_database_error_that_is_not_an_outage_stays_a_500_with_its_traceback(
+    make_app: Callable[..., FastAPI], engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    # "Try again later" would hide a bug: a broken constraint is no outage.
+    with TestClient(make_app(), raise_server_exceptions=False) as client, caplog.at_level(
+        logging.ERROR
+    ), Outage(engine, error="IntegrityError"):
+        asked = client.post("/api/ask", json=QUESTION)
+
+    assert asked.status_code == 500
+    assert "Retry-After" not in asked.headers
+    assert any(r.exc_info for r in caplog.records if r.levelno >= logging.ERROR)
