@@ -11,11 +11,13 @@ import threading
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import service as bot_service
 from bot.models import Surface
+from cs.community.web import record_web_question as record_account_question
 from retrieval.models import Decision, Hit, SearchResult, Visibility
 
 
@@ -40,6 +42,7 @@ class _Pending:
     shown: list[Hit]
     decision: Decision
     now: datetime
+    account: str | None
     answer_id: Future[int] = field(default_factory=Future)
 
 
@@ -48,12 +51,14 @@ class AnswerLog:
 
     Profiled under 8 clients on SQLite, the per-request commit (its WAL sync) and session setup
     were the largest cost after the embedding; concurrent requests now share one. Each request
-    still waits for its own row, because the answer id it returns is the row's id.
+    still waits for its own row, because the answer id it returns is the row's id. A question
+    asked for a verified account is counted for it in the same transaction: both or neither.
     """
 
-    def __init__(self, factory: sessionmaker[Session], *, batch: int = 32,
+    def __init__(self, factory: sessionmaker[Session], tz: ZoneInfo, *, batch: int = 32,
                  timeout: float = 30.0) -> None:
         self._factory = factory
+        self._tz = tz
         self._batch = batch
         self._timeout = timeout
         self._queue: queue.SimpleQueue[_Pending] = queue.SimpleQueue()
@@ -61,9 +66,10 @@ class AnswerLog:
         self._worker: threading.Thread | None = None
 
     def record(self, result: SearchResult, shown: list[Hit], decision: Decision,
-               now: datetime) -> int:
-        """Store the question with what the visitor was shown; returns the answer id."""
-        pending = _Pending(result, shown, decision, now)
+               now: datetime, account: str | None = None) -> int:
+        """Store the question with what the visitor was shown (and count it for `account`, a
+        verified account id); returns the answer id."""
+        pending = _Pending(result, shown, decision, now, account)
         self._start()
         self._queue.put(pending)
         return pending.answer_id.result(timeout=self._timeout)
@@ -88,8 +94,7 @@ class AnswerLog:
     def _write(self, batch: list[_Pending]) -> None:
         try:
             with self._factory() as session:
-                ids = [record_web_question(session, p.result, p.shown, p.decision, p.now)
-                       for p in batch]
+                ids = [self._store(session, pending) for pending in batch]
                 session.commit()
         except Exception as exc:  # each waiting request reports it; the writer goes on
             for pending in batch:
@@ -97,6 +102,13 @@ class AnswerLog:
             return
         for pending, answer_id in zip(batch, ids, strict=True):
             pending.answer_id.set_result(answer_id)
+
+    def _store(self, session: Session, pending: _Pending) -> int:
+        answer_id = record_web_question(
+            session, pending.result, pending.shown, pending.decision, pending.now)
+        if pending.account is not None:
+            record_account_question(session, answer_id, pending.account, self._tz)
+        return answer_id
 
 
 def record_web_feedback(

@@ -70,7 +70,7 @@ def create_app(
     app.state.services = services
     app.add_exception_handler(RequestValidationError, validation_error)
     app.state.ask_limiter = RateLimiter(settings.ask_rate_limit_per_minute, clock=clock)
-    app.state.answer_log = AnswerLog(services.session_factory)
+    app.state.answer_log = AnswerLog(services.session_factory, services.timezone)
     app.state.handoff_limiter = RateLimiter(settings.handoff_rate_limit_per_minute, clock=clock)
     app.state.feedback_limiter = RateLimiter(settings.feedback_rate_limit_per_minute, clock=clock)
 

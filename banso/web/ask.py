@@ -26,7 +26,6 @@ from banso.web.schemas import (
 from banso.web.validation import StrictJsonRoute
 from core.i18n import t
 from core.services import Services
-from cs.community.web import record_web_question as record_account_question
 from cs.community.web import verified_account
 from retrieval.models import Decision, Hit, SearchResult, Visibility
 from retrieval.queries import PreparedQuery
@@ -162,8 +161,8 @@ def _answer(request: Request, services: Services, body: AskRequest, question: Pr
     decision = result.decision if hits else Decision.ABSTAIN
     lang: Lang = body.lang or ("en" if result.lang == "en" else "ja")
     answers: AnswerLog = request.app.state.answer_log
-    answer_id = answers.record(result, hits, decision, services.now())
-    _count_for_account(services, body.account_token, answer_id)
+    account = _verified_account(services, body.account_token)
+    answer_id = answers.record(result, hits, decision, services.now(), account)
     # Never the question text at INFO: visitors type personal data into chat boxes.
     log.info("answered", extra={"decision": decision.value, "entries": len(hits),
                                 "chars": len(body.question), "answer_id": answer_id})
@@ -173,17 +172,12 @@ def _answer(request: Request, services: Services, body: AskRequest, question: Pr
     )
 
 
-def _count_for_account(services: Services, token: str | None, answer_id: int) -> None:
-    """A question from a page that passed a valid signed account token counts for that
+def _verified_account(services: Services, token: str | None) -> str | None:
+    """The account a page vouched for with a valid signed token: its questions count for that
     account's community activity (unsigned or expired tokens are ignored)."""
     secret = services.settings.chat_account_secret
-    account = verified_account(token, secret.get_secret_value() if secret else None,
-                               services.now())
-    if account is None:
-        return
-    with services.session_factory() as session:
-        record_account_question(session, answer_id, account, services.timezone)
-        session.commit()
+    return verified_account(token, secret.get_secret_value() if secret else None,
+                            services.now())
 
 
 @router.post(
