@@ -133,6 +133,29 @@ def http_url(value: str) -> str:
     return value
 
 
+def account_url_template(value: str) -> str:
+    if not value.startswith(("https://", "http://")) or "{account_id}" not in value:
+        raise ValueError("must be an http(s) URL containing {account_id}")
+    try:
+        value.format(account_id="A1")
+    except (KeyError, IndexError, ValueError):
+        raise ValueError("only {account_id} may appear in braces") from None
+    return value
+
+
+def existing_folder(value: Path) -> Path:
+    if not value.is_dir():
+        raise ValueError("no such folder")
+    return value.resolve()
+
+
+def log_level(value: str) -> str:
+    level = value.upper()
+    if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+        raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+    return level
+
+
 def networks(values: list[str]) -> list[str]:
     for value in values:
         try:

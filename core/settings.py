@@ -267,30 +267,17 @@ class Settings(BaseSettings):
     @field_validator("account_url_template")
     @classmethod
     def _account_url(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        if not value.startswith(("https://", "http://")) or "{account_id}" not in value:
-            raise ValueError("must be an http(s) URL containing {account_id}")
-        try:
-            value.format(account_id="A1")
-        except (KeyError, IndexError, ValueError):
-            raise ValueError("only {account_id} may appear in braces") from None
-        return value
+        return value and checks.account_url_template(value)
 
     @field_validator("home")
     @classmethod
     def _existing_home(cls, value: Path | None) -> Path | None:
-        if value is not None and not value.is_dir():
-            raise ValueError("no such folder")
-        return value.resolve() if value is not None else None
+        return value and checks.existing_folder(value)
 
     @field_validator("log_level")
     @classmethod
     def _known_level(cls, value: str) -> str:
-        level = value.upper()
-        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
-            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
-        return level
+        return checks.log_level(value)
 
     @model_validator(mode="after")
     def _claim_outlasts_a_send(self) -> Settings:
