@@ -161,14 +161,14 @@ AREAS = [
 IDLE = ("acquire_lock", "cond_wait", "cond_timedwait", "epoll_wait", "sem_wait", "futex")
 
 
-def profile_areas(raw: Path) -> str:
+def profile_areas(raw: Path, named: Sequence[tuple[str, tuple[str, ...]]] = AREAS) -> str:
     areas: Counter[str] = Counter()
     for line in raw.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
         tail = ";".join(stack.split(";")[-3:])  # a wait ends in unnamed native frames
         if not count.isdigit() or any(word in tail for word in IDLE):
             continue
-        area = next((name for name, words in AREAS if any(w in stack for w in words)), "other")
+        area = next((name for name, words in named if any(w in stack for w in words)), "other")
         areas[area] += int(count)
     total = sum(areas.values()) or 1
     return ", ".join(f"{name} {n / total:.0%}" for name, n in areas.most_common())

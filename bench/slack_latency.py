@@ -3,26 +3,34 @@
 Measures, over N questions built from the demo knowledge base (Japanese and English titles,
 aliases, and questions it cannot answer):
 - acknowledgement: the HTTP response time of POST /slack/events (Slack's limit: 3 s);
-- answer: from the POST leaving the client to the bot's chat.postMessage reaching the stand-in.
-First one question at a time, then a burst with several senders at once.
+- answer: from the POST leaving the client to the bot's chat.postMessage reaching the stand-in;
+- CPU per question of this whole process (the bot, the Slack stand-in and the client, so an
+  upper bound for the bot) beside the query embedding's own CPU for the same texts.
+First one question at a time, then a burst with several senders at once (other openers in
+front of the same questions, so the query cache does not answer them). `--profile` samples
+the one-at-a-time run with py-spy and says where the on-CPU time goes.
 
-    OMP_WAIT_POLICY=PASSIVE .venv/bin/python bench/slack_latency.py [--questions 200]
+    .venv/bin/python bench/slack_latency.py [--questions 200] [--profile]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import signal
 import statistics
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 import uvicorn
+from ask_cpu import AREAS, embedding_cpu, profile_areas, spy
 from fastapi import FastAPI
 from pydantic import SecretStr
 
@@ -40,6 +48,13 @@ from tests.slack_stub import SlackStub, sign  # noqa: E402
 
 SECRET = "bench-signing-secret"
 CHANNEL = "CBENCH"
+BURST_OPENERS = ["すみません、", "Hi, ", "質問です。", "Quick question: "]
+# The bot's own work is the product's areas; the stand-in and this client are the bench's.
+# First match wins: the bot's handler runs inside bolt's frames, its Web API calls in the SDK's.
+SLACK_AREAS = [("Slack stand-in (bench)", ("slack_stub",)),
+               ("bench client", ("slack_latency.py", "httpx")), *AREAS[:-1],
+               ("Slack Web API calls (urllib)", ("_perform_urllib_http_request",)),
+               ("bolt, Slack SDK", ("slack_bolt", "slack_sdk")), AREAS[-1]]
 OFF_TOPIC = ["今日の天気はどうですか？", "おすすめのラーメン屋を教えて", "社員旅行の行き先はどこ？",
              "What is the capital of France?", "How tall is Mount Fuji?"]
 
@@ -100,10 +115,18 @@ def percentiles(values: list[float]) -> str:
     return f"p50 {statistics.median(ms):.0f} ms, p95 {p95:.0f} ms, max {ms[-1]:.0f} ms"
 
 
+def timed(run: Callable[[], list[tuple[float, float]]]) -> tuple[list[tuple[float, float]], float]:
+    """The runs and this process's CPU seconds per question while they ran."""
+    started = time.process_time()
+    runs = run()
+    return runs, (time.process_time() - started) / len(runs)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--questions", type=int, default=200)
     parser.add_argument("--senders", type=int, default=8, help="concurrent senders in the burst")
+    parser.add_argument("--profile", action="store_true", help="py-spy the one-at-a-time run")
     args = parser.parse_args()
 
     stub = SlackStub()
@@ -123,24 +146,39 @@ def main() -> None:
     server, url = serve(web)
     replies: dict[str, float] = {}
     texts = questions(entries, args.questions)
+    again = [BURST_OPENERS[i % len(BURST_OPENERS)] + text for i, text in enumerate(texts)]
+    sample = Path(data) / "spy.txt"
     try:
         with httpx.Client(timeout=30) as http:
             ask(http, url, stub, -1, "warm-up: パスワード", replies)
-            one = [ask(http, url, stub, i, text, replies) for i, text in enumerate(texts)]
+            sampler = spy(os.getpid(), 3600, sample) if args.profile else None
+            one, one_cpu = timed(lambda: [ask(http, url, stub, i, text, replies)
+                                          for i, text in enumerate(texts)])
+            if sampler is not None:
+                sampler.send_signal(signal.SIGINT)  # py-spy writes what it has on SIGINT
+                sampler.wait(timeout=60)
             offset = len(texts)
             with ThreadPoolExecutor(args.senders) as pool:
-                burst = list(pool.map(lambda it: ask(http, url, stub, offset + it[0], it[1],
-                                                     replies), enumerate(texts)))
+                burst, burst_cpu = timed(lambda: list(pool.map(
+                    lambda it: ask(http, url, stub, offset + it[0], it[1], replies),
+                    enumerate(again))))
         # Let the last lazy listeners take their reactions off before the stand-in stops.
         stub.wait_for("reactions.remove", 2 * len(texts) + 1, timeout=60)
     finally:
         server.should_exit = True
         stub.close()
     assert not stub.violations, stub.violations
-    for name, runs in (("one at a time", one), (f"burst, {args.senders} senders", burst)):
+    embedding, _ = embedding_cpu(texts)
+    for name, runs, cpu in (("one at a time", one, one_cpu),
+                            (f"burst, {args.senders} senders", burst, burst_cpu)):
         print(f"{name} ({len(runs)} questions)")
         print(f"  acknowledgement: {percentiles([a for a, _ in runs])}")
         print(f"  answer posted:   {percentiles([r for _, r in runs])}")
+        print(f"  process CPU {cpu * 1000:.1f} ms per question (bot + stand-in + client); "
+              f"query embedding alone {embedding * 1000:.1f} ms: {cpu / embedding:.2f}x")
+    if args.profile:
+        print(f"on-CPU samples, one at a time (py-spy): {profile_areas(sample, SLACK_AREAS)}")
+    print(f"load average (1 min) at the end: {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":
