@@ -21,7 +21,8 @@ from retrieval.models import Decision, Entry, SearchResult, Visibility
 
 PATH = Path(__file__).with_name("demo_questions.jsonl")
 # A question this close (difflib ratio, NFKC, lower-case) to a title or alias is a copy of it,
-# not the way a member asks. The first 174 questions reach 0.75 at most.
+# not the way a member asks; to a question of another split, a repeat of it. The first 174
+# questions reach 0.75 at most to a title or alias.
 COPY_RATIO = 0.8
 
 
@@ -61,15 +62,19 @@ def load(path: Path = PATH, split: str | None = None) -> list[DemoQuestion]:
     return questions
 
 
-def copies(questions: Iterable[DemoQuestion], entries: Iterable[Entry],
+def copies(questions: list[DemoQuestion], entries: Iterable[Entry],
            limit: float = COPY_RATIO) -> list[tuple[DemoQuestion, str, float]]:
-    """Questions whose wording is within `limit` of an entry's title or alias, with that wording."""
-    wordings = [_plain(w) for e in entries for w in (e.title, *e.aliases)]
+    """Questions within `limit` of an entry's title or alias, or of a question of another split.
+
+    A question of one split that repeats one of another would score what it was tuned on.
+    """
+    wordings = [(_plain(w), "") for e in entries for w in (e.title, *e.aliases)]
+    wordings += [(_plain(q.text), q.split) for q in questions]
     found = []
     for q in questions:
         text = _plain(q.text)
         ratio, wording = max((difflib.SequenceMatcher(None, text, w).ratio(), w)
-                             for w in wordings)
+                             for w, split in wordings if split != q.split)
         if ratio >= limit:
             found.append((q, wording, ratio))
     return found
