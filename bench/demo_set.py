@@ -3,19 +3,27 @@
 Each line: id, text, expected (an entry id, or "none" when no entry the asker may see answers),
 accept (other entries that answer it too, e.g. the same entry in the other language), lang,
 visibility (who asks: "public" community member or "internal" staff), kind (answerable,
-internal, internal-in-public, off-topic) and split ("tune" may be used for fitting, "holdout"
-never is).
+internal, internal-in-public, uncovered: about the product but no entry answers it, off-topic)
+and split ("tune" may be used for fitting; "holdout" and "fresh" never are: "fresh" was written
+later, after the first measurements, to score changes found on the other two).
 """
 
 from __future__ import annotations
 
+import difflib
 import json
+import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from retrieval.models import Decision, SearchResult, Visibility
+from retrieval.models import Decision, Entry, SearchResult, Visibility
 
 PATH = Path(__file__).with_name("demo_questions.jsonl")
+# A question this close (difflib ratio, NFKC, lower-case) to a title or alias is a copy of it,
+# not the way a member asks; to a question of another split, a repeat of it. The first 174
+# questions reach 0.75 at most to a title or alias.
+COPY_RATIO = 0.8
 
 
 @dataclass(frozen=True)
@@ -52,6 +60,28 @@ def load(path: Path = PATH, split: str | None = None) -> list[DemoQuestion]:
         if split is None or question.split == split:
             questions.append(question)
     return questions
+
+
+def copies(questions: list[DemoQuestion], entries: Iterable[Entry],
+           limit: float = COPY_RATIO) -> list[tuple[DemoQuestion, str, float]]:
+    """Questions within `limit` of an entry's title or alias, or of a question of another split.
+
+    A question of one split that repeats one of another would score what it was tuned on.
+    """
+    wordings = [(_plain(w), "") for e in entries for w in (e.title, *e.aliases)]
+    wordings += [(_plain(q.text), q.split) for q in questions]
+    found = []
+    for q in questions:
+        text = _plain(q.text)
+        ratio, wording = max((difflib.SequenceMatcher(None, text, w).ratio(), w)
+                             for w, split in wordings if split != q.split)
+        if ratio >= limit:
+            found.append((q, wording, ratio))
+    return found
+
+
+def _plain(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).lower()
 
 
 @dataclass(frozen=True)

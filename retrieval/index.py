@@ -18,6 +18,7 @@ from retrieval import fields
 from retrieval.cache import EmbeddingCache
 from retrieval.dense import BoolArray, DenseField, IntArray, RowFilter
 from retrieval.embedders import Embedder, Vectors
+from retrieval.kana import KatakanaFolder, katakana_runs
 from retrieval.lexical import LexicalField
 from retrieval.models import Entry, Hit, Kind, Visibility
 from retrieval.scoring import FieldScores, Scores, Scoring, dense, fuse, lexical
@@ -66,6 +67,11 @@ class HybridIndex:
         self.model = model
         self._lex_question, self._lex_answer = lexical_fields
         self._dense_question, self._dense_answer = dense_fields
+        # Questions are folded towards the katakana words this index can match: its lemmas,
+        # and its katakana runs as written, which the tokenizer cuts the same way in a question.
+        written = katakana_runs(t for e in entries for t in (e.title, *e.aliases, e.body))
+        self.fold = KatakanaFolder(
+            written | self._lex_question.vocabulary | self._lex_answer.vocabulary)
         public = np.array([e.visibility == Visibility.PUBLIC for e in entries], dtype=bool)
         # Filters are fixed per index, so building them here keeps them off the query path.
         self._allowed: dict[Visibility, BoolArray] = {

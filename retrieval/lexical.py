@@ -38,6 +38,10 @@ class LexicalField:
         model.index(corpus, show_progress=False)
         return cls(model, len(docs))
 
+    @property
+    def vocabulary(self) -> frozenset[str]:
+        return frozenset(self._model.vocab_dict)
+
     def scores(self, query_tokens: list[str]) -> Scores:
         """Normalised BM25 of every document, in [0, 1]."""
         unique = list(dict.fromkeys(query_tokens))

@@ -26,12 +26,9 @@ class QueryError(ValueError):
 @dataclass(frozen=True)
 class PreparedQuery:
     asked: str  # the question as asked, whitespace collapsed (what is stored and shown)
-    text: str  # its start within the token cap: what is embedded and searched
+    text: str  # its start within the token cap, folded (kana.py): what is embedded and searched
     tokens: int  # tokens the embedder feeds for `text` (prefix and special tokens included)
-
-    @property
-    def truncated(self) -> bool:
-        return len(self.text) < len(self.asked)
+    truncated: bool = False  # `text` is only the start of the question
 
     @property
     def cost(self) -> float:
@@ -39,16 +36,21 @@ class PreparedQuery:
         return max(1.0, self.tokens / UNIT_TOKENS)
 
 
-def prepare(query: str, count_tokens: Callable[[str], int], max_tokens: int) -> PreparedQuery:
-    """`query` cleaned and cut to its longest start of at most `max_tokens` tokens."""
+def prepare(query: str, count_tokens: Callable[[str], int], max_tokens: int,
+            fold: Callable[[str], str] = str) -> PreparedQuery:
+    """`query` cleaned, `fold`ed and cut to its longest start of at most `max_tokens` tokens.
+
+    `fold` rewrites spellings into the ones the index holds (retrieval/kana.py).
+    """
     asked = " ".join(query.split())
     if not asked:
         raise QueryError("the question is empty")
-    tokens = count_tokens(asked)
+    searched = fold(asked)
+    tokens = count_tokens(searched)
     if tokens <= max_tokens:
-        return PreparedQuery(asked, asked, tokens)
-    text = _longest_start(asked, count_tokens, max_tokens)
-    return PreparedQuery(asked, text, count_tokens(text))
+        return PreparedQuery(asked, searched, tokens)
+    text = _longest_start(searched, count_tokens, max_tokens)
+    return PreparedQuery(asked, text, count_tokens(text), truncated=True)
 
 
 def _longest_start(text: str, count_tokens: Callable[[str], int], max_tokens: int) -> str:

@@ -91,8 +91,12 @@ class Retriever:
         return list(self._source.broken_files) if self._source else []
 
     def prepare(self, query: str) -> PreparedQuery:
-        """`query` cleaned and capped at `max_query_tokens` (its `cost` is known before search)."""
-        return prepare(query, self._embedder.count_query_tokens, self.max_query_tokens)
+        """`query` cleaned and capped at `max_query_tokens` (its `cost` is known before search).
+
+        Hiragana loanwords are folded to the katakana this index holds (retrieval/kana.py).
+        """
+        return prepare(query, self._embedder.count_query_tokens, self.max_query_tokens,
+                       self._index.fold)
 
     def search(
         self, query: str | PreparedQuery, visibility: Visibility = Visibility.PUBLIC,

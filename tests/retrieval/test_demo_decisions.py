@@ -33,6 +33,10 @@ def demo(request: pytest.FixtureRequest) -> Retriever:
         ("新しいアルバイトを追加したい", "invite-users"),
         ("パスワードを忘れました", "password-reset"),
         ("スマホで打刻できる？", "mobile-app"),
+        # Loanwords the IME left in hiragana, which UniDic cuts into nonsense (retrieval/kana.py)
+        ("ぱすわーどわすれちゃいました", "password-reset"),
+        ("ろぐいんできません", "login-cannot-sign-in"),
+        ("すまほのあぷりで打刻したい", "mobile-app"),
     ],
 )
 def test_everyday_question_is_answered_directly(demo: Retriever, question: str,
@@ -41,6 +45,12 @@ def test_everyday_question_is_answered_directly(demo: Retriever, question: str,
     assert result.decision is Decision.ANSWER
     assert result.hits[0].entry.id == entry
     assert result.confidence >= demo.confidence.answer_threshold
+
+
+def test_hiragana_spelt_question_is_shown_as_asked(demo: Retriever) -> None:
+    result = demo.search("ろぐいんできません", Visibility.PUBLIC)
+    assert result.hits[0].entry.id == "login-cannot-sign-in"
+    assert result.query == "ろぐいんできません"  # searched as ログイン, stored and shown as typed
 
 
 def test_casual_question_about_a_new_part_timer_offers_the_invite_entry(demo: Retriever) -> None:

@@ -6,6 +6,7 @@ import bm25s
 import numpy as np
 import pytest
 
+from retrieval.kana import KatakanaFolder
 from retrieval.language import detect_lang
 from retrieval.lexical import LexicalField
 from retrieval.tokenizer import tokenize
@@ -37,6 +38,35 @@ def test_mixed_language_keeps_both() -> None:
 
 def test_place_names_keep_their_written_form() -> None:
     assert "立花" in tokenize("立花駅から徒歩10分")
+
+
+FOLD = KatakanaFolder(
+    ["パスワード", "ログイン", "シフト", "テンプレート", "スタッフ", "ハイツ", "アル"])
+
+
+@pytest.mark.parametrize(
+    ("asked", "searched"),
+    [
+        ("ぱすわーどわすれちゃった", "パスワードわすれちゃった"),  # the verb stays hiragana
+        ("ろぐいんできない", "ログインできない"),
+        ("しふとのてんぷれーとを作る", "シフトのテンプレートを作る"),
+        ("パスワ〜ドを変えたい", "パスワードを変えたい"),  # a wave dash typed for ー
+        ("ﾊﾟｽﾜｰﾄﾞを変えたい", "パスワードを変えたい"),  # e5 reads half-width kana apart
+        ("すたっふにしふとを送る", "スタッフにシフトを送る"),
+        ("あるけどない", "あるけどない"),  # two-kana words are everyday Japanese too
+        ("次回はいつ？", "次回はいつ？"),  # a particle and a word, not ハイツ
+        ("手続きはいつ？", "手続きはいつ？"),
+        ("10〜20人のシフト", "10〜20人のシフト"),  # a range, not a long vowel
+    ],
+)
+def test_hiragana_spelling_of_an_indexed_katakana_word_is_folded(asked: str,
+                                                                 searched: str) -> None:
+    assert FOLD(asked) == searched
+
+
+def test_folded_question_has_the_tokens_of_the_katakana_one() -> None:
+    assert tokenize(FOLD("ぱすわーど忘れた")) == tokenize("パスワード忘れた") == [
+        "パスワード", "忘れる"]
 
 
 @pytest.mark.parametrize(
