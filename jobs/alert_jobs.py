@@ -263,8 +263,6 @@ def _chunk(session: Session, chunk: list[AccountFacts], kinds: tuple[AlertKind, 
              for facts, candidates in found]
     current = current_alerts(session, [f.account_id for f in chunk], kinds)
     day = selection.now.date().isoformat()
-    local = selection.now
-    day_start = datetime.combine(local.date(), datetime.min.time(), local.tzinfo)
     fired = fired_keys(session, [f.account_id for f, candidates in found if candidates], kinds)
     todo = [(facts, candidates, current.get(facts.account_id, {}))
             for facts, candidates in found if candidates or facts.account_id in current]
@@ -275,22 +273,22 @@ def _chunk(session: Session, chunk: list[AccountFacts], kinds: tuple[AlertKind, 
         with session.begin_nested():
             for facts, candidates, mine in todo:
                 result.add(reconcile(session, facts.account_id, kinds, candidates, now, day,
-                                     mine, fired, day_start))
+                                     mine, fired, one_card=True))
     except Exception:
         log.warning("alert chunk failed; retrying its accounts one by one", exc_info=True)
         for facts, candidates, _ in todo:
-            _reconcile_one(session, facts, kinds, candidates, now, day, day_start, report)
+            _reconcile_one(session, facts, kinds, candidates, now, day, report)
         return
     report.alerts.add(result)
 
 
 def _reconcile_one(session: Session, facts: AccountFacts, kinds: tuple[AlertKind, ...],
                    candidates: list[AlertCandidate], now: datetime, day: str,
-                   day_start: datetime, report: JobReport) -> None:
+                   report: JobReport) -> None:
     try:
         with session.begin_nested():
             report.alerts.add(reconcile(session, facts.account_id, kinds, candidates, now, day,
-                                        day_start=day_start))
+                                        one_card=True))
     except IntegrityError:
         # Another writer (the import path) opened the same alert first: the next run sees it.
         log.info("alert opened concurrently; skipped", extra={"account_id": facts.account_id})

@@ -195,6 +195,22 @@ class Alert(Base):
         return self.status != AlertStatus.RESOLVED.value
 
 
+class AlertCard(Base):
+    """The one top-level card an account gets per local day: the database refuses a second.
+
+    A card alert claims (account, day) in the transaction that opens it; one that finds the
+    day taken joins that card instead (cs.alerts.service), however many job processes race.
+    """
+
+    __tablename__ = "alert_cards"
+
+    account_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(Date, primary_key=True)  # in the team's time zone
+    alert_id: Mapped[int] = mapped_column(Integer, ForeignKey("alerts.id", ondelete="CASCADE"))
+
+
 class AlertAction(Base):
     """One click on an alert; Slack retries and double clicks collapse on the unique key."""
 
