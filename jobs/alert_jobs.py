@@ -23,11 +23,10 @@ from core.services import Services
 from core.slack import text
 from cs.accounts.models import Account, ContactChange
 from cs.accounts.service import facts_for, iter_facts
-from cs.alerts import blocks as alert_blocks
 from cs.alerts import cards
 from cs.alerts.details import card_details, with_details
-from cs.alerts.digest import build_digests
-from cs.alerts.models import Alert, AlertKind, AlertStatus, OutboxMessage, OutboxOp
+from cs.alerts.digest import build_digests, page_message
+from cs.alerts.models import Alert, AlertKind, AlertStatus, DigestPage, OutboxMessage, OutboxOp
 from cs.alerts.outbox import DeliveryReport, Outbox, outbox_for
 from cs.alerts.selection import SelectionContext, select_alerts
 from cs.alerts.service import (
@@ -334,10 +333,8 @@ def _card_text(session: Session, row: OutboxMessage, alert: Alert | None, lang: 
     if row.op == OutboxOp.POST_ALERT.value and alert is not None:
         return text.render(cards.render(session, alert, lang).blocks)
     if row.op == OutboxOp.DIGEST.value:
-        ids = [int(i) for i in row.payload.get("alert_ids", [])]
-        alerts = session.scalars(select(Alert).where(Alert.id.in_(ids))).all() if ids else []
-        day = datetime.fromisoformat(row.payload["day"]).date()
-        return text.render(alert_blocks.digest([(a, a.summary) for a in alerts], day, lang))
+        page = DigestPage.model_validate(row.payload)
+        return text.render(page_message(session, page, lang).blocks)
     return ""
 
 

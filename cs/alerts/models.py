@@ -257,6 +257,29 @@ class OutboxMessage(Base):
     __table_args__ = (Index("ix_alert_outbox_status_next", "status", "next_attempt_at"),)
 
 
+class DigestPage(BaseModel):
+    """One message of a channel's tech-touch digest: the outbox payload of a DIGEST row.
+
+    A digest longer than one message's room is several (cs.alerts.digest): page 1 under the
+    header, the rest in its thread (`parent`: page 1's outbox key). Each page keeps its items
+    for good, so a click re-renders exactly the message it was made in.
+    Rows queued before pages existed read as one page of all their items.
+    """
+
+    model_config = ConfigDict(extra="ignore")
+
+    alert_ids: list[int]
+    day: date  # in the team's time zone
+    page: int = 1
+    pages: int = 1
+    total: int | None = None  # items in the whole digest (None: this page's)
+    parent: str | None = None
+
+    @property
+    def items(self) -> int:
+        return self.total if self.total is not None else len(self.alert_ids)
+
+
 class AlertRouting(Base):
     """A lead's choice of which alerts they see: their own accounts, their team's, or all."""
 
