@@ -345,8 +345,11 @@ def alert_contact_changes(services: Services, change_ids: list[int], now: dateti
     context = selection(services, now)
     with services.session_factory() as session:
         begin_write(session)
+        # In account id order, as the jobs go: writers that lock rows and claim cards in one
+        # order never deadlock each other.
         accounts = session.scalars(
             select(ContactChange.account_id).where(ContactChange.id.in_(change_ids)).distinct()
+            .order_by(ContactChange.account_id)
         ).all()
         community = window_activity(session, context.now,
                                     services.rules.health.measures.community, accounts)
