@@ -54,7 +54,7 @@ def open_database(settings: Settings) -> tuple[Engine, sessionmaker[Session]]:
     """The configured database, migrated to the newest schema."""
     engine = make_engine(settings.resolved_database_url,
                          lock_timeout_s=settings.db_lock_timeout_s)
-    migrate(engine)
+    migrate(engine, settings.timezone)
     return engine, make_session_factory(engine)
 
 

@@ -23,11 +23,10 @@ from core.services import Services
 from core.slack import text
 from cs.accounts.models import Account, ContactChange
 from cs.accounts.service import facts_for, iter_facts
-from cs.alerts import blocks as alert_blocks
 from cs.alerts import cards
 from cs.alerts.details import card_details, with_details
-from cs.alerts.digest import build_digests
-from cs.alerts.models import Alert, AlertKind, AlertStatus, OutboxMessage, OutboxOp
+from cs.alerts.digest import build_digests, page_message
+from cs.alerts.models import Alert, AlertKind, AlertStatus, DigestPage, OutboxMessage, OutboxOp
 from cs.alerts.outbox import DeliveryReport, Outbox, outbox_for
 from cs.alerts.selection import SelectionContext, select_alerts
 from cs.alerts.service import (
@@ -263,8 +262,6 @@ def _chunk(session: Session, chunk: list[AccountFacts], kinds: tuple[AlertKind, 
              for facts, candidates in found]
     current = current_alerts(session, [f.account_id for f in chunk], kinds)
     day = selection.now.date().isoformat()
-    local = selection.now
-    day_start = datetime.combine(local.date(), datetime.min.time(), local.tzinfo)
     fired = fired_keys(session, [f.account_id for f, candidates in found if candidates], kinds)
     todo = [(facts, candidates, current.get(facts.account_id, {}))
             for facts, candidates in found if candidates or facts.account_id in current]
@@ -275,22 +272,22 @@ def _chunk(session: Session, chunk: list[AccountFacts], kinds: tuple[AlertKind, 
         with session.begin_nested():
             for facts, candidates, mine in todo:
                 result.add(reconcile(session, facts.account_id, kinds, candidates, now, day,
-                                     mine, fired, day_start))
+                                     mine, fired, one_card=True))
     except Exception:
         log.warning("alert chunk failed; retrying its accounts one by one", exc_info=True)
         for facts, candidates, _ in todo:
-            _reconcile_one(session, facts, kinds, candidates, now, day, day_start, report)
+            _reconcile_one(session, facts, kinds, candidates, now, day, report)
         return
     report.alerts.add(result)
 
 
 def _reconcile_one(session: Session, facts: AccountFacts, kinds: tuple[AlertKind, ...],
                    candidates: list[AlertCandidate], now: datetime, day: str,
-                   day_start: datetime, report: JobReport) -> None:
+                   report: JobReport) -> None:
     try:
         with session.begin_nested():
             report.alerts.add(reconcile(session, facts.account_id, kinds, candidates, now, day,
-                                        day_start=day_start))
+                                        one_card=True))
     except IntegrityError:
         # Another writer (the import path) opened the same alert first: the next run sees it.
         log.info("alert opened concurrently; skipped", extra={"account_id": facts.account_id})
@@ -336,10 +333,8 @@ def _card_text(session: Session, row: OutboxMessage, alert: Alert | None, lang: 
     if row.op == OutboxOp.POST_ALERT.value and alert is not None:
         return text.render(cards.render(session, alert, lang).blocks)
     if row.op == OutboxOp.DIGEST.value:
-        ids = [int(i) for i in row.payload.get("alert_ids", [])]
-        alerts = session.scalars(select(Alert).where(Alert.id.in_(ids))).all() if ids else []
-        day = datetime.fromisoformat(row.payload["day"]).date()
-        return text.render(alert_blocks.digest([(a, a.summary) for a in alerts], day, lang))
+        page = DigestPage.model_validate(row.payload)
+        return text.render(page_message(session, page, lang).blocks)
     return ""
 
 
@@ -350,8 +345,11 @@ def alert_contact_changes(services: Services, change_ids: list[int], now: dateti
     context = selection(services, now)
     with services.session_factory() as session:
         begin_write(session)
+        # In account id order, as the jobs go: writers that lock rows and claim cards in one
+        # order never deadlock each other.
         accounts = session.scalars(
             select(ContactChange.account_id).where(ContactChange.id.in_(change_ids)).distinct()
+            .order_by(ContactChange.account_id)
         ).all()
         community = window_activity(session, context.now,
                                     services.rules.health.measures.community, accounts)

@@ -122,6 +122,9 @@ def _check_block(block: dict[str, Any]) -> list[str]:
             problems.append(f"actions block with {len(elements)} elements")
         for element in elements:
             problems += _check_element(element)
+        action_ids = [e["action_id"] for e in elements if "action_id" in e]
+        if len(action_ids) != len(set(action_ids)):
+            problems.append("duplicate action_id in one block")
     elif kind == "context":
         elements = block.get("elements") or []
         if not elements or len(elements) > MAX_CONTEXT_ELEMENTS:

@@ -77,7 +77,7 @@ def db_upgrade() -> None:
                          lock_timeout_s=settings.db_lock_timeout_s)
     try:
         with start_up_errors(settings):
-            migrate(engine)
+            migrate(engine, settings.timezone)
     finally:
         engine.dispose()
     typer.echo(f"database {engine.url.render_as_string(hide_password=True)} is up to date")

@@ -14,7 +14,6 @@ from typing import Any
 from core.i18n import Lang, t
 from core.slack.blocks import (
     MAX_MESSAGE_BLOCKS,
-    SECTION_LIMIT,
     Block,
     clip,
     context,
@@ -32,16 +31,16 @@ from cs.alerts.models import (
     AlertSummary,
     ContactChangeLine,
     Delivery,
+    DigestPage,
     SignalLine,
     TouchLine,
 )
 from cs.alerts.payloads import AlertRef, SnoozeViewRef
 from cs.rules.models import Phase
 
-MAX_DIGEST_BLOCKS = MAX_MESSAGE_BLOCKS - 2  # room for the header and the "N more" footer
-# Digest items with buttons (a line and a row of buttons each): 2 × 20 + header leaves room
-# for the rest as packed text and the footer within Slack's 50 blocks.
-DIGEST_ACTIONABLE = 20
+# Items per digest message, each a line and a row of buttons: 2 × 24 + the header (or the
+# "continued" line) + the footer is Slack's 50 blocks. Longer digests are several messages.
+DIGEST_PAGE_ITEMS = (MAX_MESSAGE_BLOCKS - 2) // 2
 # A shared card: headline, fields, notes, then a divider, evidence, state and buttons per
 # alert; one account has at most one alert per kind (7), so this cap is never reached.
 MAX_CARD_PARTS = (MAX_MESSAGE_BLOCKS - 3) // 4
@@ -352,27 +351,28 @@ def snooze_form(alert: Alert, summary: AlertSummary, lang: Lang, ref: SnoozeView
     }
 
 
-def digest(
-    items: list[tuple[Alert, AlertSummary]], day: date, lang: Lang = "ja"
-) -> list[Block]:
-    """One message listing the day's tech-touch items, worst first, within Slack's limits.
+def digest(items: list[tuple[Alert, AlertSummary]], page: DigestPage,
+           lang: Lang = "ja") -> list[Block]:
+    """One message of the day's tech-touch digest: its items worst first, each with "Take over"
+    and "Not useful" buttons while it waits, within Slack's limits.
 
-    The first DIGEST_ACTIONABLE items (the worst) each get "Take over" and "Not useful"
-    buttons; the rest are listed as text."""
+    Page 1 carries the header (and, when there are more pages, where the rest are); the others
+    say which part they are. A page never has more than DIGEST_PAGE_ITEMS items (a page queued
+    before pages existed may: its items past that are counted, not listed)."""
     ordered = sorted(items, key=lambda item: (-item[0].priority, item[1].account_name))
-    blocks: list[Block] = [header(t("alerts.digest.title", lang, day=day.isoformat(),
-                                    n=len(items)))]
-    for alert, summary in ordered[:DIGEST_ACTIONABLE]:
+    day = page.day.isoformat()
+    blocks: list[Block] = [
+        header(t("alerts.digest.title", lang, day=day, n=page.items)) if page.page == 1 else
+        context(t("alerts.digest.continued", lang, day=day, page=page.page, pages=page.pages))]
+    for alert, summary in ordered[:DIGEST_PAGE_ITEMS]:
         blocks.append(section(_digest_line(alert, summary, lang)))
         if _waiting_in_digest(alert):
             blocks.append(_digest_actions(alert, lang))
-    rest = [_digest_line(alert, summary, lang) for alert, summary in ordered[DIGEST_ACTIONABLE:]]
-    sections = _pack(rest)
-    shown = sections[:MAX_DIGEST_BLOCKS + 1 - len(blocks)]
-    blocks += [section(text) for text in (text for text, _ in shown)]
-    left = len(rest) - sum(count for _, count in shown)
-    if left:
-        blocks.append(context(t("alerts.digest.more", lang, n=left)))
+    if len(ordered) > DIGEST_PAGE_ITEMS:
+        blocks.append(context(t("alerts.digest.more", lang, n=len(ordered) - DIGEST_PAGE_ITEMS)))
+    elif page.page == 1 and page.pages > 1:
+        blocks.append(context(t("alerts.digest.in_thread", lang, pages=page.pages,
+                                n=page.items - len(ordered))))
     return blocks
 
 
@@ -402,20 +402,9 @@ def _digest_actions(alert: Alert, lang: Lang) -> Block:
     ]}
 
 
-def _pack(lines: list[str]) -> list[tuple[str, int]]:
-    """Lines joined into section texts under Slack's 3,000 characters, with their counts."""
-    packed: list[tuple[str, int]] = []
-    text, count = "", 0
-    for line in lines:
-        if text and len(text) + 1 + len(line) > SECTION_LIMIT:
-            packed.append((text, count))
-            text, count = "", 0
-        text, count = (f"{text}\n{line}" if text else line), count + 1
-    if text:
-        packed.append((text, count))
-    return packed
-
-
-def digest_text(count: int, day: date, lang: Lang = "ja") -> str:
-    return t("alerts.digest.title", lang, day=day.isoformat(), n=count)
+def digest_text(page: DigestPage, lang: Lang = "ja") -> str:
+    day = page.day.isoformat()
+    if page.page == 1:
+        return t("alerts.digest.title", lang, day=day, n=page.items)
+    return t("alerts.digest.continued", lang, day=day, page=page.page, pages=page.pages)
 

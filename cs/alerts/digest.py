@@ -1,9 +1,11 @@
-"""Tech-touch digests: one message per channel per day instead of one per account.
+"""Tech-touch digests: one digest per channel per day instead of one message per account.
 
-Items not yet in a digest are gathered per channel into the day's digest (outbox key
-`digest:{channel}:{day}`). If that day's digest already exists, new items wait for the next
-day's: one digest per channel per day, never a second one. Each item's buttons (take over,
-not useful) re-render the posted digest from its items (`posted_digest`).
+Items not yet in a digest are gathered per channel into the day's digest, worst first. Each
+item has its buttons (take over, not useful), so a long digest is several messages of
+`blocks.DIGEST_PAGE_ITEMS` items: the first (outbox key `digest:{channel}:{day}`) in the
+channel, the others (`…:{day}:{page}`) in its thread. If that day's digest already exists, new
+items wait for the next day's: never a second digest. A click re-renders the message it was
+made in from that message's items (`posted_digest`).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from sqlalchemy.orm import Session
 from core.i18n import Lang
 from core.slack.blocks import Message
 from cs.alerts import blocks
-from cs.alerts.models import Alert, AlertStatus, Delivery, OutboxMessage, OutboxOp
+from cs.alerts.models import Alert, AlertStatus, Delivery, DigestPage, OutboxMessage, OutboxOp
 from cs.alerts.service import enqueue
 
 
@@ -37,17 +39,42 @@ def build_digests(session: Session, day: date, now: datetime) -> list[str]:
         key = f"digest:{channel or '-'}:{day.isoformat()}"
         if session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)):
             continue  # today's digest went out already: these wait for tomorrow's
-        payload = {"alert_ids": [a.id for a in alerts], "day": day.isoformat()}
-        if enqueue(session, key, OutboxOp.DIGEST, None, now, payload, channel=channel):
-            for alert in alerts:
-                alert.digested_on = day
-            queued.append(key)
+        queued += _queue_pages(session, key, channel, alerts, day, now)
     return queued
+
+
+def _queue_pages(session: Session, key: str, channel: str | None, alerts: list[Alert],
+                 day: date, now: datetime) -> list[str]:
+    """One outbox row per message of the digest; pages after the first go in its thread."""
+    alerts = sorted(alerts, key=lambda a: (-a.priority, a.summary.account_name))
+    size = blocks.DIGEST_PAGE_ITEMS
+    pages = [alerts[i:i + size] for i in range(0, len(alerts), size)]
+    queued = []
+    for number, items in enumerate(pages, start=1):
+        page = DigestPage(alert_ids=[a.id for a in items], day=day, page=number,
+                          pages=len(pages), total=len(alerts),
+                          parent=key if number > 1 else None)
+        page_key = key if number == 1 else f"{key}:{number}"
+        if not enqueue(session, page_key, OutboxOp.DIGEST, None, now,
+                       page.model_dump(mode="json"), channel=channel):
+            break  # queued already (a concurrent run): it has its pages
+        for alert in items:
+            alert.digested_on = day
+        queued.append(page_key)
+    return queued
+
+
+def page_message(session: Session, page: DigestPage, lang: Lang) -> Message:
+    """One message of a digest, rendered from its items as they are now."""
+    ids = page.alert_ids
+    alerts = session.scalars(select(Alert).where(Alert.id.in_(ids))).all() if ids else []
+    items = [(a, a.summary) for a in alerts]
+    return Message(blocks.digest_text(page, lang), blocks.digest(items, page, lang))
 
 
 def posted_digest(session: Session, channel: str | None, ts: str | None,
                   lang: Lang) -> Message | None:
-    """The digest posted as (channel, ts), re-rendered from its items as they are now."""
+    """The digest message posted as (channel, ts), re-rendered from its items as they are now."""
     if not channel or not ts:
         return None
     row = session.scalar(select(OutboxMessage).where(
@@ -55,7 +82,4 @@ def posted_digest(session: Session, channel: str | None, ts: str | None,
         OutboxMessage.result_ts == ts))
     if row is None:
         return None
-    ids = [int(i) for i in row.payload.get("alert_ids", [])]
-    items = [(a, a.summary) for a in session.scalars(select(Alert).where(Alert.id.in_(ids)))]
-    day = date.fromisoformat(str(row.payload["day"]))
-    return Message(blocks.digest_text(len(items), day, lang), blocks.digest(items, day, lang))
+    return page_message(session, DigestPage.model_validate(row.payload), lang)

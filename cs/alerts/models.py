@@ -195,6 +195,22 @@ class Alert(Base):
         return self.status != AlertStatus.RESOLVED.value
 
 
+class AlertCard(Base):
+    """The one top-level card an account gets per local day: the database refuses a second.
+
+    A card alert claims (account, day) in the transaction that opens it; one that finds the
+    day taken joins that card instead (cs.alerts.service), however many job processes race.
+    """
+
+    __tablename__ = "alert_cards"
+
+    account_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(Date, primary_key=True)  # in the team's time zone
+    alert_id: Mapped[int] = mapped_column(Integer, ForeignKey("alerts.id", ondelete="CASCADE"))
+
+
 class AlertAction(Base):
     """One click on an alert; Slack retries and double clicks collapse on the unique key."""
 
@@ -239,6 +255,29 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None]
 
     __table_args__ = (Index("ix_alert_outbox_status_next", "status", "next_attempt_at"),)
+
+
+class DigestPage(BaseModel):
+    """One message of a channel's tech-touch digest: the outbox payload of a DIGEST row.
+
+    A digest longer than one message's room is several (cs.alerts.digest): page 1 under the
+    header, the rest in its thread (`parent`: page 1's outbox key). Each page keeps its items
+    for good, so a click re-renders exactly the message it was made in.
+    Rows queued before pages existed read as one page of all their items.
+    """
+
+    model_config = ConfigDict(extra="ignore")
+
+    alert_ids: list[int]
+    day: date  # in the team's time zone
+    page: int = 1
+    pages: int = 1
+    total: int | None = None  # items in the whole digest (None: this page's)
+    parent: str | None = None
+
+    @property
+    def items(self) -> int:
+        return self.total if self.total is not None else len(self.alert_ids)
 
 
 class AlertRouting(Base):

@@ -36,9 +36,9 @@ from core.db import session_scope
 from core.i18n import Lang, t
 from core.metrics import ALERTS_POSTED, ALERTS_RECOVERED
 from core.services import Services
-from cs.alerts import blocks, cards
+from cs.alerts import blocks, cards, digest
 from cs.alerts.lookup import PostedIndex, metadata
-from cs.alerts.models import Alert, Delivery, OutboxMessage, OutboxOp, OutboxStatus
+from cs.alerts.models import Alert, Delivery, DigestPage, OutboxMessage, OutboxOp, OutboxStatus
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ class DeliveryReport:
 
 
 class _Defer(Exception):
-    """Not yet: the card this thread line belongs to is not posted yet."""
+    """Not yet: the message this one goes in the thread of (a card, a digest) is not posted."""
 
 
 class _Skip(Exception):
@@ -261,20 +261,35 @@ class Outbox:
 
     def _post_digest(self, client: WebClient, session: Session, row: OutboxMessage,
                      recall: _Recall) -> str:
-        ids = [int(i) for i in row.payload.get("alert_ids", [])]
-        alerts = session.scalars(select(Alert).where(Alert.id.in_(ids))).all() if ids else []
-        if not alerts or row.channel is None:
+        page = DigestPage.model_validate(row.payload)
+        if not page.alert_ids or row.channel is None:
             raise _Skip
-        found = recall(row, row.channel)
+        thread_ts = self._digest_thread(session, page)
+        found = recall(row, row.channel, thread_ts=thread_ts)
         if found is not None:
             return found
-        day = datetime.fromisoformat(row.payload["day"]).date()
-        items = [(a, a.summary) for a in alerts]
+        message = digest.page_message(session, page, self.lang)
         response = client.chat_postMessage(
-            channel=row.channel, text=blocks.digest_text(len(items), day, self.lang),
-            blocks=blocks.digest(items, day, self.lang), metadata=metadata(row.dedupe_key),
-        )
+            channel=row.channel, thread_ts=thread_ts, text=message.text, blocks=message.blocks,
+            metadata=metadata(row.dedupe_key))
         return str(response["ts"])
+
+    @staticmethod
+    def _digest_thread(session: Session, page: DigestPage) -> str | None:
+        """Where a page after the first goes: its first page's thread, once that is posted.
+
+        A first page that can never be posted (failed for good) leaves the rest in the channel
+        rather than nowhere."""
+        if page.parent is None:
+            return None
+        parent = session.scalar(select(OutboxMessage).where(
+            OutboxMessage.dedupe_key == page.parent))
+        if parent is not None and parent.result_ts is not None:
+            return parent.result_ts
+        if parent is None or parent.status in (OutboxStatus.FAILED.value,
+                                               OutboxStatus.SKIPPED.value):
+            return None
+        raise _Defer
 
     def _thread_text(self, alert: Alert, row: OutboxMessage) -> str:
         payload = row.payload

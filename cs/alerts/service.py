@@ -15,15 +15,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from core.db import insert_for
 from cs.alerts.models import (
     Alert,
+    AlertCard,
     AlertKind,
     AlertStatus,
     AlertSummary,
@@ -101,7 +103,7 @@ def reconcile(
     local_day: str,
     current: dict[str, Alert] | None = None,
     fired: set[str] | None = None,
-    day_start: datetime | None = None,
+    one_card: bool = False,
 ) -> ReconcileResult:
     """Bring the alerts of `kinds` for one account in line with what selection found now.
 
@@ -109,8 +111,8 @@ def reconcile(
     `local_day` (YYYY-MM-DD in the schedule's time zone) names episodes opened now.
     `current` (kind -> alert) may be prefetched with `current_alerts` for a batch of accounts,
     and `fired` with `fired_keys`: the candidates' keys that already have an alert.
-    `day_start` (the team's local midnight): a card alert opened when the account already has
-    a card since then joins that card instead of posting a second one (None: never joins).
+    `one_card`: a card alert opened when the account already has a card on `local_day` joins
+    that card instead of posting a second one (False: every card alert posts its own).
     """
     kinds = list(kinds)
     wanted = {c.kind: c for c in candidates if c.kind in kinds}
@@ -123,9 +125,9 @@ def reconcile(
             if alert is not None:
                 end_state(session, alert, now, result)
         elif alert is None:
-            _open(session, candidate, now, local_day, result, fired, day_start)
+            _open(session, candidate, now, local_day, result, fired, one_card)
         else:
-            _still_in_state(session, alert, candidate, now, local_day, result, day_start)
+            _still_in_state(session, alert, candidate, now, local_day, result, one_card)
     return result
 
 
@@ -164,7 +166,7 @@ def fired_keys(session: Session, account_ids: list[str], kinds: Iterable[AlertKi
 
 def _open(
     session: Session, candidate: AlertCandidate, now: datetime, local_day: str,
-    result: ReconcileResult, fired: set[str] | None = None, day_start: datetime | None = None,
+    result: ReconcileResult, fired: set[str] | None = None, one_card: bool = False,
 ) -> None:
     key = candidate.key(local_day)
     if fired is None:
@@ -180,9 +182,11 @@ def _open(
     )
     # A concurrent writer (the import path) opening the same key makes this flush raise
     # IntegrityError; the job's savepoint turns that into "skipped, the next run settles it".
-    host = _todays_card(session, candidate, day_start) if day_start is not None else None
     session.add(alert)
     session.flush()
+    host = None
+    if one_card and alert.delivery == Delivery.CARD.value:
+        host = _todays_card(session, alert, date.fromisoformat(local_day))
     if host is not None:
         # The owner already has a card for this account today: this alert joins it (its own
         # state and buttons on that card), announced in the card's thread.
@@ -195,19 +199,24 @@ def _open(
     result.opened.append(alert.id)
 
 
-def _todays_card(session: Session, candidate: AlertCandidate,
-                 day_start: datetime) -> Alert | None:
-    """The card this account's owner already got today (its first top-level alert), if any.
+def _todays_card(session: Session, alert: Alert, day: date) -> Alert | None:
+    """The card this account already got on `day`, or None: `alert` has just claimed the day.
 
-    Locked (PostgreSQL) like the job's own alerts: its revision is bumped here, and a click on
-    it at the same moment must wait rather than collide on the next update key."""
-    if candidate.delivery is not Delivery.CARD:
+    The claim is a row the database keeps unique, so two job processes opening alerts of one
+    account at once cannot both win: PostgreSQL makes the second INSERT wait for the first
+    transaction and then skip it; SQLite has one writer at a time. A crash before the commit
+    undoes the claim with the alert and its queued post.
+    The card is locked (PostgreSQL) like the job's own alerts: its revision is bumped here, and
+    a click on it at the same moment must wait rather than collide on the next update key."""
+    claim = insert_for(session, AlertCard).values(
+        account_id=alert.account_id, day=day, alert_id=alert.id,
+    ).on_conflict_do_nothing(index_elements=["account_id", "day"]).returning(AlertCard.alert_id)
+    if session.scalar(claim) is not None:
         return None
     return session.scalar(
-        select(Alert).where(Alert.account_id == candidate.account_id,
-                            Alert.delivery == Delivery.CARD.value, Alert.card_of.is_(None),
-                            Alert.opened_at >= day_start)
-        .order_by(Alert.id).limit(1).with_for_update())
+        select(Alert).join(AlertCard, AlertCard.alert_id == Alert.id)
+        .where(AlertCard.account_id == alert.account_id, AlertCard.day == day)
+        .with_for_update(of=Alert))
 
 
 def card_host(session: Session, alert: Alert) -> Alert:
@@ -219,14 +228,14 @@ def card_host(session: Session, alert: Alert) -> Alert:
 
 def _still_in_state(
     session: Session, alert: Alert, candidate: AlertCandidate, now: datetime, local_day: str,
-    result: ReconcileResult, day_start: datetime | None = None,
+    result: ReconcileResult, one_card: bool = False,
 ) -> None:
     new_key = candidate.key(local_day)
     period_moved = candidate.period is not None and new_key != alert.dedupe_key
     if alert.status == AlertStatus.RESOLVED.value:
         if period_moved:
             alert.in_state = False  # dealt with; the new period is news of its own
-            _open(session, candidate, now, local_day, result, day_start=day_start)
+            _open(session, candidate, now, local_day, result, one_card=one_card)
         return
     if not alert.in_state:  # assigning an equal value still makes the flush visit the row
         alert.in_state = True

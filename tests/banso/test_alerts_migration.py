@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, bindparam, inspect, text
 
-from core.db import Base
+from banso.migrate import alembic_config, migrate
+from core.db import Base, UtcDateTime, make_engine
+from tests.conftest import empty_database
 
-ALERT_TABLES = {"alerts", "alert_actions", "alert_outbox", "scheduler_leases", "alert_routing"}
+ALERT_TABLES = {"alerts", "alert_actions", "alert_outbox", "scheduler_leases", "alert_routing",
+                "alert_cards"}
 
 
 def _table_name(obj: object, kind: str) -> str:
@@ -36,3 +45,43 @@ def test_dedupe_keys_are_unique_in_the_database(engine: Engine) -> None:
     assert ("dedupe_key",) in unique["alerts"]
     assert ("dedupe_key",) in unique["alert_outbox"]
     assert ("alert_id", "user_id", "action_ts") in unique["alert_actions"]
+
+
+@pytest.fixture
+def fresh_url(tmp_path: Path) -> Iterator[str]:
+    yield from empty_database(lambda: tmp_path / "fresh.db", "banso_alerts_mig")
+
+
+# (id, opened at, delivery, card_of): Tokyo's 2026-11-25 starts at 11-24 15:00 UTC.
+EXISTING = [(1, datetime(2026, 11, 24, 2, 0, tzinfo=UTC), "card", None),  # 11-24 Tokyo
+            (2, datetime(2026, 11, 24, 15, 30, tzinfo=UTC), "card", None),  # 11-25 00:30 Tokyo
+            (3, datetime(2026, 11, 25, 1, 0, tzinfo=UTC), "card", 2),  # joined card 2
+            (4, datetime(2026, 11, 25, 1, 5, tzinfo=UTC), "card", None),  # an earlier race's twin
+            (5, datetime(2026, 11, 25, 1, 0, tzinfo=UTC), "digest", None)]
+
+
+def test_upgrade_claims_each_existing_card_for_its_local_day_and_keeps_race_twins(
+    fresh_url: str, database_url: str  # database_url: keeps the test in the PostgreSQL pass
+) -> None:
+    engine = make_engine(fresh_url)
+    command.upgrade(alembic_config(engine), "alerts_alerts_0001")
+    insert = text(
+        "INSERT INTO alerts (id, account_id, kind, dedupe_key, status, in_state, delivery, "
+        "priority, evidence, revision, card_of, opened_at, updated_at) VALUES (:id, 'A1', "
+        "'at_risk', :key, 'open', true, :delivery, 0, '{}', 0, :card_of, :t, :t)",
+    ).bindparams(bindparam("t", type_=UtcDateTime()))
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO accounts (id, name, mrr, currency, contract_start, status, flags, "
+            "expansion_potential, created_at, updated_at) VALUES ('A1', 'A社', 50000, 'JPY', "
+            "'2025-01-01', 'active', '[]', 'none', :t, :t)").bindparams(
+                bindparam("t", type_=UtcDateTime())), {"t": datetime(2026, 1, 1, tzinfo=UTC)})
+        for alert_id, opened, delivery, card_of in EXISTING:
+            conn.execute(insert, {"id": alert_id, "key": f"k{alert_id}", "delivery": delivery,
+                                  "card_of": card_of, "t": opened})
+    migrate(engine, "Asia/Tokyo")
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT day, alert_id FROM alert_cards ORDER BY day")).all()
+    engine.dispose()
+    assert [(str(day), alert_id) for day, alert_id in rows] == [("2026-11-24", 1),
+                                                                ("2026-11-25", 2)]

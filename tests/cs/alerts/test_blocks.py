@@ -17,7 +17,7 @@ from cs.alerts.blocks import (
     snooze_form,
     thread_text,
 )
-from cs.alerts.models import Alert, AlertKind, AlertStatus, AlertSummary
+from cs.alerts.models import Alert, AlertKind, AlertStatus, AlertSummary, DigestPage
 from tests.slack_stub import check_blocks, check_view
 
 AT = datetime(2026, 11, 25, 1, 0, tzinfo=UTC)
@@ -111,27 +111,61 @@ def test_huge_evidence_is_clipped_to_slack_limits() -> None:
     assert check_blocks(alert_card(alert, summary, "ja")) == []
 
 
-def test_digest_lists_the_worst_first_and_stays_within_slack_limits() -> None:
+def _digest_items(n: int) -> list[tuple[Alert, AlertSummary]]:
     items = []
-    for i in range(600):
+    for i in range(n):
         alert, summary = _alert(priority=i)
-        alert.id = i
+        alert.id = i + 1
+        name, reasons = f"会社{i:03d}" + "長" * 300, ["ログインなし" * 600]  # clipped, not refused
         items.append((alert, summary.model_copy(
-            update={"account_name": f"会社{i:03d}", "reasons": ["ログインなし" * 60]})))
+            update={"account_name": name, "reasons": reasons})))
+    return items
 
-    blocks = digest(items, date(2026, 11, 25), "ja")
+
+def _item_buttons(blocks: list[dict[str, Any]]) -> dict[str, list[str]]:
+    return {b["block_id"]: [e["action_id"] for e in b["elements"]]
+            for b in blocks if b["type"] == "actions"}
+
+
+def test_a_full_digest_page_gives_every_item_its_buttons_within_slack_limits() -> None:
+    page = DigestPage(alert_ids=list(range(1, 25)), day=date(2026, 11, 25), pages=5, total=120)
+
+    blocks = digest(_digest_items(24), page, "ja")
+
+    assert check_blocks(blocks) == [] and len(blocks) == 50
+    assert blocks[0]["text"]["text"] == "テックタッチ通知まとめ 2026-11-25 (120件)"
+    assert blocks[1]["text"]["text"].startswith("• *会社023")  # the worst first
+    assert _item_buttons(blocks) == {
+        f"digest:{i}": ["alert_digest_take_over", "alert_digest_not_useful"] for i in range(1, 25)}
+    assert blocks[-1]["elements"][0]["text"] == "1/5: 残り 96件はこのスレッドに"
+
+
+def test_a_later_digest_page_says_which_part_it_is() -> None:
+    page = DigestPage(alert_ids=[1, 2], day=date(2026, 11, 25), page=5, pages=5, total=98,
+                      parent="digest:C1:2026-11-25")
+
+    blocks = digest(_digest_items(2), page, "en")
+
+    assert check_blocks(blocks) == []
+    assert blocks[0]["elements"][0]["text"] == "Tech-touch digest 2026-11-25, continued (5/5)"
+    assert [b["type"] for b in blocks[1:]] == ["section", "actions"] * 2
+
+
+def test_a_digest_queued_before_pages_existed_still_renders_within_slack_limits() -> None:
+    page = DigestPage(alert_ids=list(range(1, 601)), day=date(2026, 11, 25))
+
+    blocks = digest(_digest_items(600), page, "ja")
 
     assert check_blocks(blocks) == []
     assert blocks[0]["text"]["text"] == "テックタッチ通知まとめ 2026-11-25 (600件)"
-    assert blocks[1]["text"]["text"].startswith("• *会社599*")
-    shown = sum(b["text"]["text"].count("• ") for b in blocks if b["type"] == "section")
-    assert blocks[-1]["elements"][0]["text"] == f"ほか {600 - shown}件" and shown < 600
+    assert len(_item_buttons(blocks)) == 24
+    assert blocks[-1]["elements"][0]["text"] == "ほか 576件"
 
 
 def test_small_digest_shows_every_item() -> None:
     items = [_alert(priority=p) for p in (1, 2)]
 
-    blocks = digest(items, date(2026, 11, 25), "en")
+    blocks = digest(items, DigestPage(alert_ids=[42, 42], day=date(2026, 11, 25)), "en")
 
     # each item: its line, then its buttons (take over / not useful)
     assert [b["type"] for b in blocks] == ["header", "section", "actions", "section", "actions"]

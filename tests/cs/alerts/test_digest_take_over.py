@@ -1,14 +1,17 @@
 """Tech-touch digest items can be taken over with one click (a regular card assigned to the
-clicker, posted) or marked not useful; the digest re-renders. Signed clicks over HTTP, the
-Slack stand-in for the Web API."""
+clicker, posted) or marked not useful; the digest re-renders. Every item, however long the
+digest: past one message's room the rest go in its thread. Signed clicks over HTTP, the Slack
+stand-in for the Web API."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from core.i18n import Lang
+from cs.alerts.outbox import Outbox
 from jobs.alert_jobs import run_alert_job
 from tests.cs.alerts.test_calendar import card_text
 from tests.cs.alerts_support import (
@@ -26,7 +29,7 @@ from tests.cs.alerts_support import (
     seed,
     usage_rows,
 )
-from tests.slack_stub import SlackStub
+from tests.slack_stub import SlackStub, check_blocks
 
 TAKEN = {"ja": "→ <@USTAFF> が引き継ぎ", "en": "→ taken over by <@USTAFF>"}
 ASSIGNEE = {"ja": "対応者: <@USTAFF>", "en": "Assignee: <@USTAFF>"}
@@ -113,3 +116,84 @@ def test_outsider_cannot_take_over_a_digest_item(slack_app: SlackApp, stub: Slac
     assert alerts(slack_app.services.session_factory)[0].delivery == "digest"
     assert stub.calls_to("chat.update") == [] and not any(
         m.op == "post_alert" for m in outbox(slack_app.services.session_factory))
+
+
+LONG = 120  # five messages of 24 items
+
+
+def _long_digest(slack_app: SlackApp, stub: SlackStub, lang: Lang = "ja", n: int = LONG,
+                 first_fails: bool = False) -> list[Any]:
+    """`n` tech-touch accounts at risk in today's digest; returns its posts, first one first."""
+    factory = slack_app.services.session_factory
+    ids = [f"T{i:03d}" for i in range(n)]
+    seed(factory, [account_row(i, mrr=30_000) for i in ids],
+         [u for i in ids for u in usage_rows(i, last_login_days_ago=30, days=1)])
+    ctx = job_context(slack_app.services.settings, factory, client_for(stub), lang=lang)
+    run_alert_job("at_risk", ctx, NOW)
+    if first_fails:
+        stub.fail_next("chat.postMessage", status=503)
+    run_alert_job("digest", ctx, NOW)
+    return stub.calls_to("chat.postMessage")
+
+
+def _item_buttons(call_args: dict[str, Any]) -> dict[str, list[str]]:
+    return {b["block_id"]: [e["action_id"] for e in b["elements"]]
+            for b in call_args["blocks"] if b["type"] == "actions"}
+
+
+def test_every_item_of_a_long_digest_has_its_buttons_in_the_digest_or_its_thread(
+    slack_app: SlackApp, stub: SlackStub
+) -> None:
+    first, *rest = _long_digest(slack_app, stub)
+
+    (row, *_) = [m for m in outbox(slack_app.services.session_factory) if m.op == "digest"]
+    assert "thread_ts" not in first.args and len(rest) == 4
+    assert all(post.args["thread_ts"] == row.result_ts for post in rest)
+    assert not stub.violations and all(check_blocks(p.args["blocks"]) == [] for p in stub.calls)
+    buttons = [_item_buttons(post.args) for post in (first, *rest)]
+    items = [block_id for page in buttons for block_id in page]
+    assert sorted(items) == sorted(f"digest:{a.id}" for a in alerts(
+        slack_app.services.session_factory)) and len(items) == LONG
+    assert all(page[block] == ["alert_digest_take_over", "alert_digest_not_useful"]
+               for page in buttons for block in page)
+
+
+@pytest.mark.parametrize("card_lang", ["ja", "en"])
+def test_taking_over_an_item_far_down_a_long_digest_posts_its_card_and_updates_its_message(
+    slack_app: SlackApp, stub: SlackStub, card_lang: Lang
+) -> None:
+    *_, last = _long_digest(slack_app, stub, card_lang)
+    factory = slack_app.services.session_factory
+    (page_row,) = [m for m in outbox(factory) if m.dedupe_key.endswith(":5")]
+    alert_id = int(list(_item_buttons(last.args))[-1].removeprefix("digest:"))  # item 120
+    stub.reset()
+
+    slack_app.click(STAFF, button("alert_digest_take_over", alert_id, "903.1"),
+                    message_ts=str(page_row.result_ts))
+
+    (alert,) = [a for a in alerts(factory) if a.id == alert_id]
+    assert (alert.delivery, alert.assignee_user_id) == ("card", STAFF)
+    (card,) = [c for c in stub.calls_to("chat.postMessage") if not c.args.get("thread_ts")]
+    assert card.args["channel"] == CHANNEL and ASSIGNEE[card_lang] in card_text(card.args)
+    (update,) = [c for c in stub.calls_to("chat.update") if c.args["ts"] == page_row.result_ts]
+    assert TAKEN[card_lang] in card_text(update.args)
+    assert f"digest:{alert_id}" not in _item_buttons(update.args)
+    assert len(_item_buttons(update.args)) == len(_item_buttons(last.args)) - 1
+    assert not stub.violations
+
+
+def test_the_rest_of_a_digest_waits_for_its_first_message_then_goes_in_its_thread(
+    slack_app: SlackApp, stub: SlackStub
+) -> None:
+    factory = slack_app.services.session_factory
+    (refused,) = _long_digest(slack_app, stub, n=30, first_fails=True)
+    assert refused.args["blocks"][0]["type"] == "header"  # page 2 has no thread to go in yet
+
+    Outbox(factory, client_for(stub)).deliver_all(NOW + timedelta(minutes=5))
+
+    first, second = [c for c in stub.calls_to("chat.postMessage") if c.args.get("blocks")][1:]
+    rows = {m.dedupe_key: m for m in outbox(factory) if m.op == "digest"}
+    (parent,) = [m for m in rows.values() if m.payload["page"] == 1]
+    assert "thread_ts" not in first.args and second.args["thread_ts"] == parent.result_ts
+    assert {m.status for m in rows.values()} == {"sent"} and len(rows) == 2
+    assert len(_item_buttons(first.args)) + len(_item_buttons(second.args)) == 30

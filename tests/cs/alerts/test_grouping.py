@@ -1,15 +1,20 @@
 """One card per account per day: an account both at risk and due an onboarding check-in
 gets one top-level card (each alert with its own state and buttons), through the alert jobs
-posting to the Slack stand-in and signed clicks."""
+posting to the Slack stand-in and signed clicks — also when two job processes open the two
+alerts at the same moment."""
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import Engine, event
 
+from core.db import make_engine, make_session_factory
 from core.i18n import Lang
+from core.settings import Settings
 from jobs.alert_jobs import run_alert_job
 from tests.cs.alerts.test_calendar import card_text
 from tests.cs.alerts_support import (
@@ -102,3 +107,63 @@ def test_the_next_day_a_new_alert_gets_a_card_of_its_own(
 
     assert len(_top_level(stub)) == 2
     assert [a.card_of for a in alerts(factory)] == [None, None]
+
+
+def _meet_after_opening_an_alert(engine: Engine, barrier: threading.Barrier) -> None:
+    """Hold this engine's job right after it inserted its alert until the other job has too:
+    both have then looked for today's card before either commits (the race, every time)."""
+    waited = threading.Event()
+
+    def after(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        if statement.startswith("INSERT INTO alerts ") and not waited.is_set():
+            waited.set()
+            barrier.wait()
+
+    event.listen(engine, "after_cursor_execute", after)
+
+
+def test_two_job_processes_opening_alerts_of_one_account_at_once_post_one_card(
+    alert_settings: Settings, database_url: str, stub: SlackStub, engine: Engine
+) -> None:
+    engines = [make_engine(database_url) for _ in range(2)]  # a connection pool each
+    barrier = threading.Barrier(2, timeout=20)
+    # SQLite has one writer at a time: the second job waits at BEGIN IMMEDIATE, so the jobs
+    # meet only at the start. PostgreSQL lets both write at once: they meet mid-transaction.
+    racing = engine.dialect.name == "postgresql"
+    if racing:
+        for each in engines:
+            _meet_after_opening_an_alert(each, barrier)
+    contexts = [job_context(alert_settings, make_session_factory(each), client_for(stub))
+                for each in engines]
+    start = (NOW - timedelta(days=30)).date().isoformat()
+    seed(contexts[0].session_factory, [account_row("A1", start=start)],
+         usage_rows("A1", last_login_days_ago=20))
+    errors: list[BaseException] = []
+
+    def run(job: str, ctx: Any) -> None:
+        try:
+            if not racing:
+                barrier.wait()
+            run_alert_job(job, ctx, NOW)
+        except BaseException as exc:  # the test asserts there was none
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(job, ctx))
+               for job, ctx in zip(("at_risk", "onboarding"), contexts, strict=True)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    for each in engines:
+        each.dispose()
+
+    assert not errors and not barrier.broken
+    (card,) = _top_level(stub)
+    first, second = sorted(alerts(contexts[0].session_factory), key=lambda a: a.card_of or 0)
+    assert {first.kind, second.kind} == {"at_risk", "onboarding"}
+    assert first.card_of is None and second.card_of == first.id
+    # The card as it reads last (its post, or an update if the second joined after the post).
+    updates = [c for c in stub.calls_to("chat.update") if c.args["ts"] == first.ts]
+    last = max([card, *updates], key=lambda c: c.at)
+    assert _action_blocks(last.args) == [f"alert:{first.id}", f"alert:{second.id}"]
+    assert not stub.violations
