@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from core.i18n import Lang
+from core.plain_text import plain_text
 from retrieval.models import Decision
 
 
@@ -94,9 +95,14 @@ class HandoffRequest(BaseModel):
     @classmethod
     def _not_blank(cls, value: str) -> str:
         text = value.strip()
-        if not text or "\x00" in text:
+        if not text:
             raise ValueError("must not be empty")
-        return text
+        return str(plain_text(text))
+
+    @field_validator("email")
+    @classmethod
+    def _storable(cls, value: str) -> str:
+        return str(plain_text(value))
 
     @field_validator("consent")
     @classmethod

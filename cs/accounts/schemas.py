@@ -16,6 +16,7 @@ from pydantic import (
     field_validator,
 )
 
+from core.plain_text import plain_text
 from cs.accounts.models import AccountStatus, ExpansionPotential, ImportanceFlag
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -58,16 +59,6 @@ def _in_calendar(value: date) -> date:
     return value
 
 
-def _plain_text(value: Any) -> Any:
-    """No NUL or other control character (PostgreSQL refuses NUL; terminals obey the others),
-    no lone surrogate (it cannot be stored as UTF-8)."""
-    if isinstance(value, str) and any(
-            (ord(char) < 32 and char not in "\t\n\r") or 0xD800 <= ord(char) <= 0xDFFF
-            for char in value):
-        raise ValueError("contains a control character or an invalid character")
-    return value
-
-
 def _flag_list(value: Any) -> Any:
     if isinstance(value, str):
         return sorted({part.strip() for part in re.split(r"[;,|]", value) if part.strip()})
@@ -101,7 +92,7 @@ class _Row(BaseModel):
     @field_validator("*", mode="before")
     @classmethod
     def _text(cls, value: Any) -> Any:
-        return _plain_text(value)
+        return plain_text(value)
 
 
 class AccountRow(_Row):

@@ -104,7 +104,10 @@ def test_a_slack_failure_keeps_the_request_for_staff(
 def test_bad_requests_are_refused_with_the_field_named(make_app: Callable[..., FastAPI]) -> None:
     client = TestClient(make_app(handoff_rate_limit_per_minute=100))
     for change, field in ((("consent", False), "consent"), (("email", "hanako@"), "email"),
-                          (("name", "   "), "name"), (("question", ""), "question")):
+                          (("name", "   "), "name"), (("question", ""), "question"),
+                          # PostgreSQL cannot store a NUL: refused before it reaches the table
+                          (("email", "ha\x00nako@example.co.jp"), "email"),
+                          (("name", "佐藤\x1b[2J"), "name")):
         resp = client.post("/api/handoff", json=REQUEST | dict([change]))
 
         assert resp.status_code == 422, change
