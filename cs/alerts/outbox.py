@@ -228,6 +228,10 @@ class Outbox:
         if alert.ts is None or alert.channel is None:
             if op is OutboxOp.THREAD and alert.delivery == Delivery.CARD.value:
                 raise _Defer
+            if op is OutboxOp.UPDATE_ALERT and _post_in_flight(session, alert):
+                # Another worker may have rendered the first post before this change committed:
+                # skipping now could leave the card without it (an alert that joined the card).
+                raise _Defer
             raise _Skip  # the card's first post renders the latest state anyway
         if op is OutboxOp.UPDATE_ALERT:
             card = cards.render(session, alert, self.lang)
@@ -372,6 +376,13 @@ class _Recall:
                         extra={"outbox_id": row.id, "op": row.op, "dedupe_key": row.dedupe_key,
                                "ts": found, "attempts": row.attempts})
         return found
+
+
+def _post_in_flight(session: Session, alert: Alert) -> bool:
+    """Is the alert's first post being sent (claimed by a worker) right now?"""
+    return session.scalar(select(OutboxMessage.id).where(
+        OutboxMessage.alert_id == alert.id, OutboxMessage.op == OutboxOp.POST_ALERT.value,
+        OutboxMessage.status == OutboxStatus.SENDING.value).limit(1)) is not None
 
 
 def outbox_for(services: Services, client: WebClient | None) -> Outbox:

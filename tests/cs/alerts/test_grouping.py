@@ -6,6 +6,7 @@ alerts at the same moment."""
 from __future__ import annotations
 
 import threading
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -15,7 +16,7 @@ from sqlalchemy import Engine, event
 from core.db import make_engine, make_session_factory
 from core.i18n import Lang
 from core.settings import Settings
-from jobs.alert_jobs import run_alert_job
+from jobs.alert_jobs import outbox, run_alert_job
 from tests.cs.alerts.test_calendar import card_text
 from tests.cs.alerts_support import (
     NOW,
@@ -154,6 +155,9 @@ def test_two_job_processes_opening_alerts_of_one_account_at_once_post_one_card(
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
+    # A change that committed while the other job was posting the card reaches it on the
+    # outbox worker's next round (a deferred update, half a minute later).
+    outbox(contexts[0]).deliver_all(NOW + timedelta(minutes=1))
     for each in engines:
         each.dispose()
 
@@ -166,4 +170,31 @@ def test_two_job_processes_opening_alerts_of_one_account_at_once_post_one_card(
     updates = [c for c in stub.calls_to("chat.update") if c.args["ts"] == first.ts]
     last = max([card, *updates], key=lambda c: c.at)
     assert action_blocks(last.args) == [f"alert:{first.id}", f"alert:{second.id}"]
+    assert not stub.violations
+
+
+def test_an_alert_joining_while_the_card_is_being_posted_still_reaches_the_card(
+    alert_settings: Settings, session_factory: Any, stub: SlackStub
+) -> None:
+    ctx = job_context(alert_settings, session_factory, client_for(stub))
+    start = (NOW - timedelta(days=30)).date().isoformat()
+    seed(session_factory, [account_row("A1", start=start)],
+         usage_rows("A1", last_login_days_ago=20))
+    run_alert_job("at_risk", ctx, NOW, deliver=False)
+    stub.slow_next("chat.postMessage", 1.5)  # the card is in Slack; its ts is not stored yet
+    poster = threading.Thread(target=outbox(ctx).deliver, args=(NOW,))
+    poster.start()
+    deadline = time.monotonic() + 10
+    while not stub.holding() and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+    run_alert_job("onboarding", ctx, NOW, deliver=False)  # joins the card being posted
+    outbox(ctx).deliver(NOW)  # the join's re-render: the card's ts is not known yet
+    poster.join(timeout=30)
+    outbox(ctx).deliver_all(NOW + timedelta(minutes=1))
+
+    risk, onboarding = alerts(session_factory)
+    assert onboarding.card_of == risk.id and len(_top_level(stub)) == 1
+    (update,) = [c for c in stub.calls_to("chat.update") if c.args["ts"] == risk.ts]
+    assert _action_blocks(update.args) == [f"alert:{risk.id}", f"alert:{onboarding.id}"]
     assert not stub.violations
