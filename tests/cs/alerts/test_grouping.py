@@ -194,7 +194,7 @@ def test_an_alert_joining_while_the_card_is_being_posted_still_reaches_the_card(
     outbox(ctx).deliver_all(NOW + timedelta(minutes=1))
 
     risk, onboarding = alerts(session_factory)
-    assert onboarding.card_of == risk.id and len(_top_level(stub)) == 1
+    assert onboarding.card_of == risk.id and len(top_level(stub)) == 1
     (update,) = [c for c in stub.calls_to("chat.update") if c.args["ts"] == risk.ts]
-    assert _action_blocks(update.args) == [f"alert:{risk.id}", f"alert:{onboarding.id}"]
+    assert action_blocks(update.args) == [f"alert:{risk.id}", f"alert:{onboarding.id}"]
     assert not stub.violations
