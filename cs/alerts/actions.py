@@ -8,7 +8,7 @@ nothing, so either way one click is one AlertAction row.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -16,8 +16,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from cs.accounts.service import record_touchpoint
-from cs.alerts.models import ActionKind, Alert, AlertAction, AlertStatus, Delivery, OutboxOp
-from cs.alerts.service import enqueue, thread, touch
+from cs.alerts.models import ActionKind, Alert, AlertAction, AlertStatus, Delivery
+from cs.alerts.service import place_card, thread, touch
 
 # Two "log a call" clicks by one person on one alert this close together are one call.
 TOUCH_DOUBLE_CLICK = timedelta(seconds=60)
@@ -38,6 +38,7 @@ class Click:
     action: ActionKind
     action_ts: str  # Slack's action_ts: the same on a retry of this very interaction
     at: datetime
+    day: date  # `at`'s calendar day in the team's time zone: the day a taken-over card is on
     snooze_until: datetime | None = None
     touch_kind: str | None = None
     note: str | None = None
@@ -170,13 +171,14 @@ def _log_touch(session: Session, alert: Alert, click: Click) -> None:
 
 
 def _take_over(session: Session, alert: Alert, click: Click) -> None:
-    """A digest item someone wants to handle: from now on a regular card, theirs."""
+    """A digest item someone wants to handle: from now on a regular card, theirs — on the
+    account's card of the day if it already has one (one top-level card a day), else its own."""
     alert.delivery = Delivery.CARD.value
     alert.assignee_user_id = click.user_id
     alert.acknowledged_by, alert.acknowledged_at = click.user_id, click.at
     alert.status = AlertStatus.ACKNOWLEDGED.value
     alert.snoozed_until, alert.snooze_note = None, None
-    enqueue(session, f"post:{alert.dedupe_key}", OutboxOp.POST_ALERT, alert, click.at)
+    place_card(session, alert, click.day, click.at)
 
 
 def _resolve(session: Session, alert: Alert, click: Click) -> None:

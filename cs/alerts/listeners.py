@@ -102,7 +102,7 @@ def parse_click(body: dict[str, Any], now: datetime, timezone: str) -> ClickRequ
     click = Click(
         alert_id=_alert_id(action), user_id=user_id, action=kind,
         action_ts=str(action.get("action_ts") or body.get("trigger_id") or ""), at=now,
-        snooze_until=_snooze_until(action_id, action, now, timezone),
+        day=today_in(now, timezone), snooze_until=_snooze_until(action_id, action, now, timezone),
         touch_kind=_touch_kind(action_id, action),
     )
     return ClickRequest(user_id=user_id, channel=channel, click=click)
@@ -150,8 +150,12 @@ def snooze_on(day: date, now: datetime, timezone: str) -> datetime:
 def snooze_for(days: int, now: datetime, timezone: str) -> datetime:
     """A quick snooze of N days ends at 09:00 on the team's calendar day N days from today
     (docs/alerts.md), not N × 24 hours after the click."""
-    today = now.astimezone(ZoneInfo(timezone)).date()
-    return snooze_on(today + timedelta(days=days), now, timezone)
+    return snooze_on(today_in(now, timezone) + timedelta(days=days), now, timezone)
+
+
+def today_in(now: datetime, timezone: str) -> date:
+    """The team's calendar day at `now`: the day a click counts in (its snooze, its card)."""
+    return now.astimezone(ZoneInfo(timezone)).date()
 
 
 def parse_snooze_form(body: dict[str, Any], now: datetime,
@@ -195,7 +199,8 @@ def parse_snooze_form(body: dict[str, Any], now: datetime,
     # The view's id is the same for every submission of this one modal (a double click on
     # Submit), so it plays the part of a button's action_ts.
     click = Click(alert_id=ref.alert_id, user_id=user_id, action=ActionKind.SNOOZE,
-                  action_ts=str(view.get("id") or ""), at=now, snooze_until=until, note=note)
+                  action_ts=str(view.get("id") or ""), at=now, day=today_in(now, timezone),
+                  snooze_until=until, note=note)
     return ClickRequest(user_id=user_id, channel=ref.channel, click=click), ref
 
 

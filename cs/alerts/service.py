@@ -112,7 +112,8 @@ def reconcile(
     `current` (kind -> alert) may be prefetched with `current_alerts` for a batch of accounts,
     and `fired` with `fired_keys`: the candidates' keys that already have an alert.
     `one_card`: a card alert opened when the account already has a card on `local_day` joins
-    that card instead of posting a second one (False: every card alert posts its own).
+    that card instead of posting a second one (`place_card`; False: every card alert posts its
+    own).
     """
     kinds = list(kinds)
     wanted = {c.kind: c for c in candidates if c.kind in kinds}
@@ -184,28 +185,49 @@ def _open(
     # IntegrityError; the job's savepoint turns that into "skipped, the next run settles it".
     session.add(alert)
     session.flush()
-    host = None
-    if one_card and alert.delivery == Delivery.CARD.value:
-        host = _todays_card(session, alert, date.fromisoformat(local_day))
-    if host is not None:
-        # The owner already has a card for this account today: this alert joins it (its own
-        # state and buttons on that card), announced in the card's thread.
-        alert.card_of, alert.channel, alert.ts = host.id, host.channel, host.ts
-        touch(session, host, now)
-        thread(session, host, f"joined:{alert.id}", now, {"event": "grouped"})
-    elif alert.delivery == Delivery.CARD.value:
-        # The alert's key is unique and new, so its post key cannot collide: no savepoint.
-        enqueue(session, f"post:{key}", OutboxOp.POST_ALERT, alert, now, guard=False)
+    if alert.delivery == Delivery.CARD.value:
+        if one_card:
+            place_card(session, alert, date.fromisoformat(local_day), now)
+        else:
+            post_card(session, alert, now)
     result.opened.append(alert.id)
 
 
-def _todays_card(session: Session, alert: Alert, day: date) -> Alert | None:
+def place_card(session: Session, alert: Alert, day: date, now: datetime) -> Alert | None:
+    """Show a card alert on its account's one top-level card of `day` (the team's calendar).
+
+    The job opening an alert and a take-over of a digest item both come here: if the account
+    already has a card that day the alert joins it (returned), else it posts its own and has
+    claimed the day, so whatever opens later that day joins this one."""
+    host = todays_card(session, alert, day)
+    if host is None:
+        post_card(session, alert, now)
+    else:
+        join_card(session, alert, host, now)
+    return host
+
+
+def post_card(session: Session, alert: Alert, now: datetime) -> None:
+    """Queue the first post of `alert`'s own card."""
+    # Keyed by the alert's dedupe key, which is unique, and an alert becomes a card once (opened
+    # as one, or taken over from the digest under its row lock): the key is new, no savepoint.
+    enqueue(session, f"post:{alert.dedupe_key}", OutboxOp.POST_ALERT, alert, now, guard=False)
+
+
+def join_card(session: Session, alert: Alert, host: Alert, now: datetime) -> None:
+    """Put `alert` on `host`'s card: its own state and buttons there, announced in the thread."""
+    alert.card_of, alert.channel, alert.ts = host.id, host.channel, host.ts
+    touch(session, host, now)
+    thread(session, host, f"joined:{alert.id}", now, {"event": "grouped"})
+
+
+def todays_card(session: Session, alert: Alert, day: date) -> Alert | None:
     """The card this account already got on `day`, or None: `alert` has just claimed the day.
 
-    The claim is a row the database keeps unique, so two job processes opening alerts of one
-    account at once cannot both win: PostgreSQL makes the second INSERT wait for the first
-    transaction and then skip it; SQLite has one writer at a time. A crash before the commit
-    undoes the claim with the alert and its queued post.
+    The claim is a row the database keeps unique, so two writers giving one account a card at
+    once (two job processes, a job and a take-over click) cannot both win: PostgreSQL makes the
+    second INSERT wait for the first transaction and then skip it; SQLite has one writer at a
+    time. A crash before the commit undoes the claim with the alert and its queued post.
     The card is locked (PostgreSQL) like the job's own alerts: its revision is bumped here, and
     a click on it at the same moment must wait rather than collide on the next update key."""
     claim = insert_for(session, AlertCard).values(

@@ -20,6 +20,7 @@ from core.i18n import Lang, t
 from core.rules_config import RulesConfig
 from cs.accounts.models import Account
 from cs.community.models import CommunityQuestion, Outcome
+from cs.rules.models import CommunityActivity
 from cs.rules.rules import UnknownCurrencyError, touch_model_for
 
 TOP_ACCOUNTS = 20  # accounts listed (most friction first); segments list every touch model
@@ -40,8 +41,17 @@ class CommunityRow(BaseModel):
     deflected: int = 0  # answered and not escalated
 
     @property
+    def activity(self) -> CommunityActivity:
+        """These counts as the health rules read an account's community activity."""
+        return CommunityActivity(
+            questions=self.questions, answered=self.answered, suggested=self.suggested,
+            unanswered=self.unanswered, helpful=self.helpful, unhelpful=self.unhelpful,
+            escalations=self.escalations, open_escalations=self.escalations_open)
+
+    @property
     def friction(self) -> int:
-        return self.unanswered + self.unhelpful + self.escalations_open
+        # The health score's definition, so the report ranks accounts by what costs them points.
+        return self.activity.friction
 
     @computed_field  # type: ignore[prop-decorator]  # in the JSON the API and CLI print
     @property

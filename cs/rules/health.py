@@ -14,7 +14,7 @@ from core.i18n import Lang, t
 from core.rules_config import HealthRules
 from cs.rules.calendar import days_ago
 from cs.rules.memo import Memo
-from cs.rules.models import AccountFacts, Health, HealthBand, Measure
+from cs.rules.models import AccountFacts, CommunityActivity, Health, HealthBand, Measure
 
 
 def health_score(
@@ -134,8 +134,9 @@ def _community_measure(answered: int, helpful: int, unanswered: int, unhelpful: 
                        open_escalations: int, members: int, rules: HealthRules,
                        lang: Lang) -> Measure:
     cfg = rules.measures.community
-    points = community_points(answered + helpful, unanswered + unhelpful + open_escalations,
-                              rules, members)
+    counted = CommunityActivity(answered=answered, helpful=helpful, unanswered=unanswered,
+                                unhelpful=unhelpful, open_escalations=open_escalations)
+    points = community_points(counted.engagement, counted.friction, rules, members)
     text = t("community.measure", lang, days=cfg.window_days, answered=answered, helpful=helpful,
              unanswered=unanswered, unhelpful=unhelpful, open=open_escalations, members=members,
              points=f"{points:+g}")

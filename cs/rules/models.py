@@ -47,7 +47,8 @@ class CommunityActivity:
     """An account's members' questions within the community window (cs.community).
 
     Friction: unanswered questions, 👎 and escalations still open; engagement: answered
-    questions and 👍. `friction_questions` are the questions an alert links to."""
+    questions and 👍 — defined here only (the health score, the community report and App Home
+    read them from this). `friction_questions` are the questions an alert links to."""
 
     questions: int = 0
     answered: int = 0

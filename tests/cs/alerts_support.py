@@ -37,6 +37,7 @@ from tests.slack_stub import SlackStub, sign
 JST = ZoneInfo("Asia/Tokyo")
 # Wednesday 2026-11-25, 10:00 in Tokyo.
 NOW = datetime(2026, 11, 25, 1, 0, tzinfo=UTC)
+TODAY = NOW.astimezone(JST).date()  # the team's calendar day at NOW
 SECRET = "test-signing-secret"
 TOKEN = "xoxb-test"
 OWNER = "UOWNER"

@@ -37,11 +37,11 @@ TITLES = {"ja": ("🚨 要注意アカウント", "🚀 オンボーディング
           "en": ("🚨 At-risk account", "🚀 Onboarding check-in")}
 
 
-def _top_level(stub: SlackStub) -> list[Any]:
+def top_level(stub: SlackStub) -> list[Any]:
     return [c for c in stub.calls_to("chat.postMessage") if not c.args.get("thread_ts")]
 
 
-def _action_blocks(call_args: dict[str, Any]) -> list[str]:
+def action_blocks(call_args: dict[str, Any]) -> list[str]:
     return [b["block_id"] for b in call_args["blocks"] if b["type"] == "actions"]
 
 
@@ -60,7 +60,7 @@ def test_alerts_of_one_account_on_one_day_share_one_card(
 ) -> None:
     _at_risk_and_onboarding(slack_app, stub, card_lang)
 
-    assert len(_top_level(stub)) == 1
+    assert len(top_level(stub)) == 1
     risk, onboarding = alerts(slack_app.services.session_factory)
     assert (risk.kind, onboarding.kind) == ("at_risk", "onboarding")
     assert onboarding.card_of == risk.id and risk.card_of is None
@@ -68,7 +68,7 @@ def test_alerts_of_one_account_on_one_day_share_one_card(
     assert update.args["ts"] == risk.ts
     text = card_text(update.args)
     assert all(title in text for title in TITLES[card_lang])
-    assert _action_blocks(update.args) == [f"alert:{risk.id}", f"alert:{onboarding.id}"]
+    assert action_blocks(update.args) == [f"alert:{risk.id}", f"alert:{onboarding.id}"]
     (joined,) = [c for c in stub.calls_to("chat.postMessage") if c.args.get("thread_ts")]
     assert joined.args["thread_ts"] == risk.ts and f"<@{OWNER}>" in joined.args["text"]
     assert not stub.violations
@@ -85,7 +85,7 @@ def test_each_alert_on_a_shared_card_keeps_its_own_state(
 
     (update,) = stub.calls_to("chat.update")
     assert update.args["ts"] == risk.ts  # the shared card, not a card of its own
-    assert _action_blocks(update.args) == [f"alert:{risk.id}"]  # resolved: no buttons left
+    assert action_blocks(update.args) == [f"alert:{risk.id}"]  # resolved: no buttons left
     text = card_text(update.args)
     assert "~*🚀 オンボーディング確認*~" in text and "<@USTAFF> が解決" in text
     assert "未対応" in text  # the at-risk part is still open
@@ -106,7 +106,7 @@ def test_the_next_day_a_new_alert_gets_a_card_of_its_own(
 
     run_alert_job("at_risk", ctx, NOW)
 
-    assert len(_top_level(stub)) == 2
+    assert len(top_level(stub)) == 2
     assert [a.card_of for a in alerts(factory)] == [None, None]
 
 
@@ -162,14 +162,14 @@ def test_two_job_processes_opening_alerts_of_one_account_at_once_post_one_card(
         each.dispose()
 
     assert not errors and not barrier.broken
-    (card,) = _top_level(stub)
+    (card,) = top_level(stub)
     first, second = sorted(alerts(contexts[0].session_factory), key=lambda a: a.card_of or 0)
     assert {first.kind, second.kind} == {"at_risk", "onboarding"}
     assert first.card_of is None and second.card_of == first.id
     # The card as it reads last (its post, or an update if the second joined after the post).
     updates = [c for c in stub.calls_to("chat.update") if c.args["ts"] == first.ts]
     last = max([card, *updates], key=lambda c: c.at)
-    assert _action_blocks(last.args) == [f"alert:{first.id}", f"alert:{second.id}"]
+    assert action_blocks(last.args) == [f"alert:{first.id}", f"alert:{second.id}"]
     assert not stub.violations
 
 
@@ -194,7 +194,7 @@ def test_an_alert_joining_while_the_card_is_being_posted_still_reaches_the_card(
     outbox(ctx).deliver_all(NOW + timedelta(minutes=1))
 
     risk, onboarding = alerts(session_factory)
-    assert onboarding.card_of == risk.id and len(_top_level(stub)) == 1
+    assert onboarding.card_of == risk.id and len(top_level(stub)) == 1
     (update,) = [c for c in stub.calls_to("chat.update") if c.args["ts"] == risk.ts]
-    assert _action_blocks(update.args) == [f"alert:{risk.id}", f"alert:{onboarding.id}"]
+    assert action_blocks(update.args) == [f"alert:{risk.id}", f"alert:{onboarding.id}"]
     assert not stub.violations

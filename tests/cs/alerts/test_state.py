@@ -16,6 +16,7 @@ from jobs.alert_jobs import run_alert_job
 from tests.cs.alerts_support import (
     NOW,
     OWNER,
+    TODAY,
     account_row,
     alerts,
     job_context,
@@ -90,7 +91,7 @@ def test_resolved_by_hand_stays_quiet_while_the_state_lasts_and_fires_on_a_new_e
     run_alert_job("at_risk", ctx, NOW, deliver=False)
     (alert,) = alerts(session_factory)
     with session_scope(session_factory) as session:
-        apply_click(session, Click(alert.id, OWNER, ActionKind.RESOLVE, "1.1", NOW))
+        apply_click(session, Click(alert.id, OWNER, ActionKind.RESOLVE, "1.1", NOW, TODAY))
 
     quiet = run_alert_job("at_risk", ctx, NOW + timedelta(days=2), deliver=False)
     assert quiet.alerts.changed == 0 and len(alerts(session_factory)) == 1
@@ -125,7 +126,7 @@ def test_renewal_reminder_moves_to_the_next_milestone_in_place_or_anew_once_hand
     assert [m.op for m in outbox(session_factory)] == ["post_alert", "update_alert"]
 
     with session_scope(session_factory) as session:
-        apply_click(session, Click(alert.id, OWNER, ActionKind.RESOLVE, "2.1", NOW))
+        apply_click(session, Click(alert.id, OWNER, ActionKind.RESOLVE, "2.1", NOW, TODAY))
     run_alert_job("renewals", ctx, NOW + timedelta(days=40), deliver=False)  # 56 days: 60-day one
 
     handled, sixty = alerts(session_factory)
@@ -155,7 +156,7 @@ def test_snoozed_alert_stays_quiet_until_the_date_then_resurfaces(
     run_alert_job("at_risk", ctx, NOW, deliver=False)
     (alert,) = alerts(session_factory)
     with session_scope(session_factory) as session:
-        apply_click(session, Click(alert.id, OWNER, ActionKind.SNOOZE, "3.1", NOW,
+        apply_click(session, Click(alert.id, OWNER, ActionKind.SNOOZE, "3.1", NOW, TODAY,
                                    snooze_until=NOW + timedelta(days=7)))
     sent_before = len(outbox(session_factory))
 
@@ -182,7 +183,7 @@ def test_snooze_reason_lasts_as_long_as_its_snooze(
 
     def snooze(ts: str, until: datetime, note: str | None) -> bool:
         with session_scope(session_factory) as session:
-            return apply_click(session, Click(alert.id, OWNER, ActionKind.SNOOZE, ts, NOW,
+            return apply_click(session, Click(alert.id, OWNER, ActionKind.SNOOZE, ts, NOW, TODAY,
                                               snooze_until=until, note=note)).recorded
 
     assert snooze("4.1", week, "予算待ち")
