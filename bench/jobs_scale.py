@@ -25,6 +25,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import tracemalloc
 import uuid
@@ -40,6 +41,7 @@ from banso.migrate import migrate
 from core.db import make_engine, make_session_factory
 from core.rules_config import load_rules
 from cs.accounts.models import Account
+from cs.accounts.rollup import rebuild_all
 from cs.accounts.service import iter_facts
 from cs.alerts.models import AlertKind
 from cs.alerts.selection import SelectionContext, select_alerts
@@ -117,6 +119,16 @@ def generate(engine: Engine, accounts: int, days: int, seed: int) -> float:
     return time.perf_counter() - started
 
 
+def build_rollups(engine: Engine) -> float:
+    """What the usage import leaves behind: every account's rollup of the run's day (the
+    import rebuilds the accounts it touched; the bench writes usage around it, so in one go)."""
+    started = time.perf_counter()
+    with engine.begin() as conn:
+        rebuild_all(conn, LOCAL_NOW.date())
+        conn.execute(text("ANALYZE usage_rollups"))
+    return time.perf_counter() - started
+
+
 def _copy_usage(engine: Engine, rows: Iterator[tuple[Any, ...]]) -> None:
     raw = engine.raw_connection()
     try:
@@ -163,13 +175,86 @@ def _sqlite_insert(cur: Any, batch: list[tuple[Any, ...]]) -> None:
 def _median_time(run: Callable[[], Any], repeat: int) -> tuple[float, float, Any]:
     """Median wall and CPU seconds of `repeat` runs, and the last result. CPU time is steadier
     on a shared machine; on SQLite it includes the query, on PostgreSQL only the client."""
-    walls, cpus, result = [], [], None
+    wall, cpu, _, result = _timed(run, repeat)
+    return wall, cpu, result
+
+
+def _timed(run: Callable[[], Any], repeat: int, server: Callable[[], float] | None = None
+           ) -> tuple[float, float, float, Any]:
+    """_median_time's figures and the median server CPU (`server`: its running total). The
+    client's CPU counts worker processes too, once they have exited (RUSAGE_CHILDREN)."""
+    walls, cpus, servers, result = [], [], [], None
     for _ in range(repeat):
-        wall, cpu = time.perf_counter(), time.process_time()
+        wall, cpu, children = time.perf_counter(), time.process_time(), _children_cpu()
+        served = server() if server else 0.0
         result = run()
         walls.append(time.perf_counter() - wall)
-        cpus.append(time.process_time() - cpu)
-    return statistics.median(walls), statistics.median(cpus), result
+        cpus.append(time.process_time() - cpu + _children_cpu() - children)
+        servers.append(server() - served if server else 0.0)
+    return statistics.median(walls), statistics.median(cpus), statistics.median(servers), result
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _proc_cpu(pid: int) -> float | None:
+    """utime + stime of a local process in seconds (None: gone or unreadable)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / _TICK
+
+
+class ServerCpu:
+    """CPU seconds the local PostgreSQL server spends for one backend: the backend itself plus
+    the parallel workers it starts, which a 10 ms poll of the postmaster's children finds (a
+    worker's last ~10 ms can be missed). Only meaningful with the server on this machine."""
+
+    def __init__(self, backend: int) -> None:
+        stat = Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()
+        self.backend, self.postmaster = backend, int(stat[1])
+        self.workers: dict[int, float] = {}
+        self._mine = f"parallel worker for PID {backend}".encode()
+        self._others: set[int] = set()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+        self._thread.start()
+
+    def _poll(self) -> None:
+        children = Path(f"/proc/{self.postmaster}/task/{self.postmaster}/children")
+        while not self._stop.wait(0.01):
+            try:
+                pids = [int(pid) for pid in children.read_text().split()]
+            except OSError:
+                return
+            for pid in pids:
+                if pid in self._others:
+                    continue
+                if pid not in self.workers:
+                    try:
+                        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+                    except OSError:
+                        continue
+                    if self._mine not in cmdline:
+                        if cmdline.startswith(b"postgres:"):  # its title is set: not ours
+                            self._others.add(pid)
+                        continue
+                cpu = _proc_cpu(pid)
+                if cpu is not None:
+                    self.workers[pid] = cpu
+
+    def total(self) -> float:
+        return (_proc_cpu(self.backend) or 0.0) + sum(self.workers.values())
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
 def measure(url: str, repeat: int, batch_size: int) -> dict[str, Any]:
@@ -206,9 +291,19 @@ def measure(url: str, repeat: int, batch_size: int) -> dict[str, Any]:
                     risky.append(facts.account_id)
             return seen, len(risky), in_assess
 
-    floor_s, floor_cpu, groups = _median_time(floor, repeat)
-    facts_s, facts_cpu, _ = _median_time(facts_only, repeat)
-    pipeline_s, pipeline_cpu, (seen, risky, assess_s) = _median_time(pipeline, repeat)
+    server = None
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            server = ServerCpu(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
+    total = server.total if server else None
+    floor_s, floor_cpu, floor_server, groups = _timed(floor, repeat, total)
+    facts_s, facts_cpu, facts_server, _ = _timed(facts_only, repeat, total)
+    pipeline_s, pipeline_cpu, pipeline_server, (seen, risky, assess_s) = _timed(
+        pipeline, repeat, total)
+    if server:
+        with engine.connect() as conn:  # the pool's one connection served every run
+            assert conn.execute(text("SELECT pg_backend_pid()")).scalar_one() == server.backend
+        server.close()
     rss_peak = _rss_mib()
     tracemalloc.start()
     pipeline()
@@ -223,6 +318,9 @@ def measure(url: str, repeat: int, batch_size: int) -> dict[str, Any]:
         "facts_s": facts_s, "assess_s": assess_s, "ratio": pipeline_s / floor_s,
         "rss_start_mib": rss_start, "rss_peak_mib": rss_peak, "traced_peak_mib": traced_peak,
         "floor_cpu_s": floor_cpu, "facts_cpu_s": facts_cpu, "pipeline_cpu_s": pipeline_cpu,
+        "server_cpu_s": [floor_server, facts_server, pipeline_server] if server else None,
+        "cpu_ratio": pipeline_cpu / floor_cpu if not server else
+        (pipeline_cpu + pipeline_server) / (floor_cpu + floor_server),
     }
 
 
@@ -247,8 +345,10 @@ def run_backend(
     if fresh:
         engine = make_engine(url)
         generated = generate(engine, args.accounts, args.days, args.seed)
+        rolled = 0.0 if args.no_rollups else build_rollups(engine)
         engine.dispose()
-        print(f"[{name}] generated in {generated:.1f} s", flush=True)
+        print(f"[{name}] generated in {generated:.1f} s, rollups built in {rolled:.1f} s",
+              flush=True)
     child = subprocess.run(
         [sys.executable, __file__, "--measure", url, "--repeat", str(args.repeat),
          "--batch-size", str(args.batch_size)],
@@ -290,6 +390,12 @@ def report(name: str, f: dict[str, Any]) -> None:
           f"= {f['ratio']:.2f}x floor (assess {f['assess_s']:.2f} s of it)", flush=True)
     print(f"[{name}] CPU time of this process: floor {f['floor_cpu_s']:.2f} s | iter_facts "
           f"{f['facts_cpu_s']:.2f} s | pipeline {f['pipeline_cpu_s']:.2f} s", flush=True)
+    if f["server_cpu_s"]:
+        floor, facts, pipeline = f["server_cpu_s"]
+        print(f"[{name}] CPU time of the PostgreSQL server (backend + parallel workers): floor "
+              f"{floor:.2f} s | iter_facts {facts:.2f} s | pipeline {pipeline:.2f} s", flush=True)
+    print(f"[{name}] pipeline / floor in CPU (client + server): {f['cpu_ratio']:.2f}x",
+          flush=True)
     print(f"[{name}] memory: pipeline peak {f['traced_peak_mib']:.1f} MiB of Python allocations "
           f"(tracemalloc); process peak RSS {f['rss_peak_mib']:.0f} MiB, "
           f"{f['rss_start_mib']:.0f} MiB after imports", flush=True)
@@ -307,6 +413,8 @@ def main() -> None:
         "BANSO_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"))
     parser.add_argument("--reuse", action="store_true",
                         help="SQLite: measure the database of the last run again")
+    parser.add_argument("--no-rollups", action="store_true",
+                        help="leave usage_rollups empty: the facts fall back to the aggregate")
     parser.add_argument("--measure", help=argparse.SUPPRESS)  # child process mode
     args = parser.parse_args()
     if args.measure:
