@@ -44,8 +44,10 @@ from cs.accounts.models import Account
 from cs.accounts.rollup import rebuild_all
 from cs.accounts.service import iter_facts
 from cs.alerts.models import AlertKind
-from cs.alerts.selection import SelectionContext, select_alerts
+from cs.alerts.parallel import PARALLEL_AFTER, ChunkSelector, chunked, select_one
+from cs.alerts.selection import SelectionContext
 from cs.rules.rules import Assessor
+from jobs.alert_jobs import CHUNK
 
 NOW = datetime(2026, 11, 25, 0, 0, tzinfo=UTC)
 LOCAL_NOW = NOW.astimezone(ZoneInfo("Asia/Tokyo"))  # the jobs count days in BANSO_TIMEZONE
@@ -257,7 +259,8 @@ class ServerCpu:
         self._thread.join()
 
 
-def measure(url: str, repeat: int, batch_size: int) -> dict[str, Any]:
+def measure(url: str, repeat: int, batch_size: int, workers: int | None,
+            parallel_after: int) -> dict[str, Any]:
     engine = make_engine(url)
     factory = make_session_factory(engine)
     rules = load_rules()
@@ -273,23 +276,29 @@ def measure(url: str, repeat: int, batch_size: int) -> dict[str, Any]:
 
     def pipeline() -> tuple[int, int, float]:
         """What the at_risk job does before touching alerts: stream facts, assess each and
-        select the alerts it calls for, in the team's time zone (calendar days)."""
+        select the alerts it calls for, in the team's time zone (calendar days), in chunks of
+        the job's size, through the job's ChunkSelector (worker processes past the
+        threshold). The time inside assess + select is only known in process (workers=1)."""
         clock = time.perf_counter
         assessor = Assessor(rules)
         context = SelectionContext(rules=rules, now=LOCAL_NOW, default_channel="C1")
         kinds = [AlertKind.AT_RISK]
+        select_all = ChunkSelector(assessor, kinds, context, workers=workers,
+                                   parallel_after=parallel_after)
+        in_process = workers == 1
         with factory() as session:
-            seen, in_assess = 0, 0.0
-            risky: list[str] = []
-            for facts in iter_facts(session, LOCAL_NOW, batch_size=batch_size):
-                seen += 1
-                started = clock()
-                assessment = assessor(facts, LOCAL_NOW)
-                candidates = select_alerts(assessment, kinds, context)
-                in_assess += clock() - started
-                if candidates:
-                    risky.append(facts.account_id)
-            return seen, len(risky), in_assess
+            seen, risky, in_assess = 0, 0, 0.0
+            chunks = chunked(iter_facts(session, LOCAL_NOW, batch_size=batch_size), CHUNK)
+            if in_process:  # one chunk at a time, to time assess + select alone
+                for chunk in chunks:
+                    started = clock()
+                    selected = [select_one(assessor, f, kinds, context) for f in chunk]
+                    in_assess += clock() - started
+                    seen, risky = seen + len(chunk), risky + sum(1 for c in selected if c)
+                return seen, risky, in_assess
+            for chunk, selected in select_all(chunks):
+                seen, risky = seen + len(chunk), risky + sum(1 for c in selected if c)
+            return seen, risky, float("nan")
 
     server = None
     if engine.dialect.name == "postgresql":
@@ -351,7 +360,8 @@ def run_backend(
               flush=True)
     child = subprocess.run(
         [sys.executable, __file__, "--measure", url, "--repeat", str(args.repeat),
-         "--batch-size", str(args.batch_size)],
+         "--batch-size", str(args.batch_size), "--parallel-after", str(args.parallel_after),
+         *(("--workers", str(args.workers)) if args.workers else ())],
         check=True, capture_output=True, text=True,
     )
     figures: dict[str, Any] = json.loads(child.stdout.strip().splitlines()[-1])
@@ -387,7 +397,8 @@ def report(name: str, f: dict[str, Any]) -> None:
           f"assessed, {f['accounts_with_risks']:,} with risks")
     print(f"[{name}] floor aggregate {f['floor_s']:.2f} s | iter_facts {f['facts_s']:.2f} s | "
           f"pipeline {f['pipeline_s']:.2f} s "
-          f"= {f['ratio']:.2f}x floor (assess {f['assess_s']:.2f} s of it)", flush=True)
+          f"= {f['ratio']:.2f}x floor (assess + select {f['assess_s']:.2f} s of it; nan: in "
+          "workers)", flush=True)
     print(f"[{name}] CPU time of this process: floor {f['floor_cpu_s']:.2f} s | iter_facts "
           f"{f['facts_cpu_s']:.2f} s | pipeline {f['pipeline_cpu_s']:.2f} s", flush=True)
     if f["server_cpu_s"]:
@@ -413,12 +424,19 @@ def main() -> None:
         "BANSO_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"))
     parser.add_argument("--reuse", action="store_true",
                         help="SQLite: measure the database of the last run again")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="worker processes for assess + select (default: one per core; "
+                        "1: in process, and the time inside assess is reported)")
+    parser.add_argument("--parallel-after", type=int, default=PARALLEL_AFTER,
+                        help="accounts assessed in process before workers start (the job's "
+                        "BANSO_JOB_PARALLEL_AFTER)")
     parser.add_argument("--no-rollups", action="store_true",
                         help="leave usage_rollups empty: the facts fall back to the aggregate")
     parser.add_argument("--measure", help=argparse.SUPPRESS)  # child process mode
     args = parser.parse_args()
     if args.measure:
-        print(json.dumps(measure(args.measure, args.repeat, args.batch_size)))
+        print(json.dumps(measure(args.measure, args.repeat, args.batch_size, args.workers,
+                                 args.parallel_after)))
         return
     if args.backend in ("sqlite", "both"):
         if args.reuse and SQLITE_FILE.exists():
