@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import pickle
+from datetime import date
+
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.settings import Settings
+from cs.rules.models import AccountFacts, CommunityActivity
 from jobs.alert_jobs import JobReport, run_alert_job
 from tests.cs.alerts_support import NOW, account_row, job_context, seed, usage_rows
 
@@ -41,3 +45,11 @@ def test_worker_processes_select_the_same_alerts_as_one_process(
     assert len(serial.planned) > 100
     assert parallel.planned == serial.planned
     assert parallel.failed_accounts == serial.failed_accounts == ["P0007"]
+
+
+def test_facts_reach_a_worker_process_unchanged() -> None:
+    facts = AccountFacts(
+        "A1", "株式会社A", 80_000, "JPY", "standard", date(2025, 1, 1), date(2026, 12, 31),
+        "active", "U1", "C1", frozenset({"brand"}), "upsell", NOW, 8, 10, 100, 90, 2, 0.8,
+        NOW, {"call": NOW}, date(2025, 12, 31), CommunityActivity(questions=3, answered=2))
+    assert pickle.loads(pickle.dumps(facts)) == facts
