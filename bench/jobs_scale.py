@@ -260,7 +260,7 @@ class ServerCpu:
 
 
 def measure(url: str, repeat: int, batch_size: int, workers: int | None,
-            parallel_after: int) -> dict[str, Any]:
+            parallel_after: int | None) -> dict[str, Any]:
     engine = make_engine(url)
     factory = make_session_factory(engine)
     rules = load_rules()
@@ -285,7 +285,7 @@ def measure(url: str, repeat: int, batch_size: int, workers: int | None,
         kinds = [AlertKind.AT_RISK]
         select_all = ChunkSelector(assessor, kinds, context, workers=workers,
                                    parallel_after=parallel_after)
-        in_process = workers == 1
+        in_process = workers == 1 or parallel_after is None
         with factory() as session:
             seen, risky, in_assess = 0, 0, 0.0
             chunks = chunked(iter_facts(session, LOCAL_NOW, batch_size=batch_size), CHUNK)
@@ -360,7 +360,9 @@ def run_backend(
               flush=True)
     child = subprocess.run(
         [sys.executable, __file__, "--measure", url, "--repeat", str(args.repeat),
-         "--batch-size", str(args.batch_size), "--parallel-after", str(args.parallel_after),
+         "--batch-size", str(args.batch_size),
+         *(("--parallel-after", str(args.parallel_after)) if args.parallel_after is not None
+           else ()),
          *(("--workers", str(args.workers)) if args.workers else ())],
         check=True, capture_output=True, text=True,
     )
@@ -429,7 +431,7 @@ def main() -> None:
                         "1: in process, and the time inside assess is reported)")
     parser.add_argument("--parallel-after", type=int, default=PARALLEL_AFTER,
                         help="accounts assessed in process before workers start (the job's "
-                        "BANSO_JOB_PARALLEL_AFTER)")
+                        "BANSO_JOB_PARALLEL_AFTER; unset: never)")
     parser.add_argument("--no-rollups", action="store_true",
                         help="leave usage_rollups empty: the facts fall back to the aggregate")
     parser.add_argument("--measure", help=argparse.SUPPRESS)  # child process mode

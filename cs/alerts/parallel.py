@@ -1,13 +1,14 @@
 """Assess and select over chunks of accounts, in worker processes once a run is large.
 
 The rules are pure (facts in, candidates out), so chunks of facts can go to worker processes
-while the job's own process keeps reading facts from the database and writing alerts. The
-first `parallel_after` accounts are always assessed in process: a small book (and every test
-that does not ask for workers) never starts a pool. Results come back in the chunks' order and
+while the job's own process keeps reading facts from the database and writing alerts. Only
+when configured (BANSO_JOB_PARALLEL_AFTER), and the first `parallel_after` accounts are always
+assessed in process: a small book never starts a pool. Results come back in the chunks' order and
 are the same as the in-process ones: the same functions run on the same facts.
 
-Measured (docs/benchmarks.md, "Daily health + alert selection"): at 100,000 accounts on
-PostgreSQL, assess + select is most of the run once the facts come from the rollups.
+Measured (docs/benchmarks.md, "Daily health + alert selection"): at 100,000 accounts, assess +
+select is most of the run once the facts come from the rollups; on the shared 2-core machine
+(load 5-7) the workers did not pay, hence off by default.
 """
 
 from __future__ import annotations
@@ -30,7 +31,9 @@ from cs.rules.rules import Assessor
 
 log = logging.getLogger(__name__)
 
-PARALLEL_AFTER = 20_000  # accounts assessed in process before a pool is worth its start-up
+# Off unless configured: on the shared 2-core machine the workers cost 3x the CPU of the
+# rules in process and ran 2.5x slower (docs/benchmarks.md); with idle cores they may pay.
+PARALLEL_AFTER: int | None = None
 Selected = list[AlertCandidate] | None  # None: the account failed (logged where it ran)
 T = TypeVar("T")
 
@@ -48,10 +51,11 @@ def select_one(assess: Assessor, facts: AccountFacts, kinds: Sequence[AlertKind]
 
 class ChunkSelector:
     """`select_one` over every account of a stream of chunks, in order, with `workers`
-    processes once `parallel_after` accounts have been seen (workers <= 1: never)."""
+    processes once `parallel_after` accounts have been seen (None, or workers <= 1: never)."""
 
     def __init__(self, assess: Assessor, kinds: Sequence[AlertKind], context: SelectionContext,
-                 *, workers: int | None = None, parallel_after: int = PARALLEL_AFTER) -> None:
+                 *, workers: int | None = None,
+                 parallel_after: int | None = PARALLEL_AFTER) -> None:
         self.assess, self.kinds, self.context = assess, tuple(kinds), context
         self.workers = (os.cpu_count() or 1) if workers is None else workers
         self.parallel_after = parallel_after
@@ -63,7 +67,8 @@ class ChunkSelector:
         pending: deque[tuple[list[AccountFacts], Future[list[Selected]]]] = deque()
         try:
             for chunk in chunks:
-                if pool is None and (self.workers <= 1 or seen < self.parallel_after):
+                if pool is None and (self.workers <= 1 or self.parallel_after is None
+                                     or seen < self.parallel_after):
                     seen += len(chunk)
                     yield chunk, [select_one(self.assess, facts, self.kinds, self.context)
                                   for facts in chunk]

@@ -29,7 +29,7 @@ def _book(session_factory: sessionmaker[Session]) -> None:
 
 
 def _dry_run(settings: Settings, session_factory: sessionmaker[Session],
-             parallel_after: int) -> JobReport:
+             parallel_after: int | None) -> JobReport:
     settings = settings.model_copy(update={"job_parallel_after": parallel_after})
     return run_alert_job("at_risk", job_context(settings, session_factory, None), NOW,
                          dry_run=True)
@@ -39,7 +39,7 @@ def test_worker_processes_select_the_same_alerts_as_one_process(
     alert_settings: Settings, session_factory: sessionmaker[Session],
 ) -> None:
     _book(session_factory)
-    serial = _dry_run(alert_settings, session_factory, parallel_after=10**9)
+    serial = _dry_run(alert_settings, session_factory, parallel_after=None)
     parallel = _dry_run(alert_settings, session_factory, parallel_after=0)
     assert serial.accounts == parallel.accounts == ACCOUNTS
     assert len(serial.planned) > 100
