@@ -31,8 +31,9 @@ from cs.rules.rules import Assessor
 
 log = logging.getLogger(__name__)
 
-# Off unless configured: on the shared 2-core machine the workers cost 3x the CPU of the
-# rules in process and ran 2.5x slower (docs/benchmarks.md); with idle cores they may pay.
+# Off unless configured: on the shared 2-core machine the run with workers cost 1.7-1.9x the
+# CPU of the one in process and took 1.8-2.4x as long (docs/benchmarks.md); with idle cores
+# they may pay.
 PARALLEL_AFTER: int | None = None
 Selected = list[AlertCandidate] | None  # None: the account failed (logged where it ran)
 T = TypeVar("T")
