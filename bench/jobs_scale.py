@@ -6,13 +6,16 @@
 
 For each backend: generate the data into a fresh database (SQLite file under var/bench/, or a
 new PostgreSQL database that is dropped afterwards) with bulk inserts (executemany; COPY on
-PostgreSQL), then, in a fresh child process so its peak RSS is its own, time
+PostgreSQL) and the usage rollups the import would leave (--no-rollups: none, so the facts
+fall back to the aggregate), then, in a fresh child process so its peak RSS is its own, time
   - the floor: one plain aggregate over usage_snapshots (GROUP BY account_id), all rows fetched;
   - iter_facts alone (streamed, nothing kept);
-  - the whole pipeline: iter_facts + assess + collecting the accounts with risks (and the
-    time spent inside assess), then its peak Python memory under tracemalloc.
-Each timing is the median of --repeat runs. Figures go into docs/benchmarks.md
-("Customer data and rules").
+  - the whole pipeline: iter_facts + assess + select in the at_risk job's chunks (and the time
+    inside assess + select when in process; --workers / --parallel-after: the job's worker
+    processes), then its peak Python memory under tracemalloc.
+Each timing is the median of --repeat runs, wall and CPU time (on PostgreSQL the server's CPU
+too, read from /proc: the server must run on this machine). Figures go into
+docs/benchmarks.md ("Customer data and rules", "Daily health + alert selection").
 """
 
 from __future__ import annotations
