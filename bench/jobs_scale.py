@@ -6,13 +6,16 @@
 
 For each backend: generate the data into a fresh database (SQLite file under var/bench/, or a
 new PostgreSQL database that is dropped afterwards) with bulk inserts (executemany; COPY on
-PostgreSQL), then, in a fresh child process so its peak RSS is its own, time
+PostgreSQL) and the usage rollups the import would leave (--no-rollups: none, so the facts
+fall back to the aggregate), then, in a fresh child process so its peak RSS is its own, time
   - the floor: one plain aggregate over usage_snapshots (GROUP BY account_id), all rows fetched;
   - iter_facts alone (streamed, nothing kept);
-  - the whole pipeline: iter_facts + assess + collecting the accounts with risks (and the
-    time spent inside assess), then its peak Python memory under tracemalloc.
-Each timing is the median of --repeat runs. Figures go into docs/benchmarks.md
-("Customer data and rules").
+  - the whole pipeline: iter_facts + assess + select in the at_risk job's chunks (and the time
+    inside assess + select when in process; --workers / --parallel-after: the job's worker
+    processes), then its peak Python memory under tracemalloc.
+Each timing is the median of --repeat runs, wall and CPU time (on PostgreSQL the server's CPU
+too, read from /proc: the server must run on this machine). Figures go into
+docs/benchmarks.md ("Customer data and rules", "Daily health + alert selection").
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import tracemalloc
 import uuid
@@ -40,10 +44,13 @@ from banso.migrate import migrate
 from core.db import make_engine, make_session_factory
 from core.rules_config import load_rules
 from cs.accounts.models import Account
+from cs.accounts.rollup import rebuild_all
 from cs.accounts.service import iter_facts
 from cs.alerts.models import AlertKind
-from cs.alerts.selection import SelectionContext, select_alerts
+from cs.alerts.parallel import PARALLEL_AFTER, ChunkSelector, chunked, select_one
+from cs.alerts.selection import SelectionContext
 from cs.rules.rules import Assessor
+from jobs.alert_jobs import CHUNK
 
 NOW = datetime(2026, 11, 25, 0, 0, tzinfo=UTC)
 LOCAL_NOW = NOW.astimezone(ZoneInfo("Asia/Tokyo"))  # the jobs count days in BANSO_TIMEZONE
@@ -117,6 +124,16 @@ def generate(engine: Engine, accounts: int, days: int, seed: int) -> float:
     return time.perf_counter() - started
 
 
+def build_rollups(engine: Engine) -> float:
+    """What the usage import leaves behind: every account's rollup of the run's day (the
+    import rebuilds the accounts it touched; the bench writes usage around it, so in one go)."""
+    started = time.perf_counter()
+    with engine.begin() as conn:
+        rebuild_all(conn, LOCAL_NOW.date())
+        conn.execute(text("ANALYZE usage_rollups"))
+    return time.perf_counter() - started
+
+
 def _copy_usage(engine: Engine, rows: Iterator[tuple[Any, ...]]) -> None:
     raw = engine.raw_connection()
     try:
@@ -163,16 +180,90 @@ def _sqlite_insert(cur: Any, batch: list[tuple[Any, ...]]) -> None:
 def _median_time(run: Callable[[], Any], repeat: int) -> tuple[float, float, Any]:
     """Median wall and CPU seconds of `repeat` runs, and the last result. CPU time is steadier
     on a shared machine; on SQLite it includes the query, on PostgreSQL only the client."""
-    walls, cpus, result = [], [], None
+    wall, cpu, _, result = _timed(run, repeat)
+    return wall, cpu, result
+
+
+def _timed(run: Callable[[], Any], repeat: int, server: Callable[[], float] | None = None
+           ) -> tuple[float, float, float, Any]:
+    """_median_time's figures and the median server CPU (`server`: its running total). The
+    client's CPU counts worker processes too, once they have exited (RUSAGE_CHILDREN)."""
+    walls, cpus, servers, result = [], [], [], None
     for _ in range(repeat):
-        wall, cpu = time.perf_counter(), time.process_time()
+        wall, cpu, children = time.perf_counter(), time.process_time(), _children_cpu()
+        served = server() if server else 0.0
         result = run()
         walls.append(time.perf_counter() - wall)
-        cpus.append(time.process_time() - cpu)
-    return statistics.median(walls), statistics.median(cpus), result
+        cpus.append(time.process_time() - cpu + _children_cpu() - children)
+        servers.append(server() - served if server else 0.0)
+    return statistics.median(walls), statistics.median(cpus), statistics.median(servers), result
 
 
-def measure(url: str, repeat: int, batch_size: int) -> dict[str, Any]:
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _proc_cpu(pid: int) -> float | None:
+    """utime + stime of a local process in seconds (None: gone or unreadable)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / _TICK
+
+
+class ServerCpu:
+    """CPU seconds the local PostgreSQL server spends for one backend: the backend itself plus
+    the parallel workers it starts, which a 10 ms poll of the postmaster's children finds (a
+    worker's last ~10 ms can be missed). Only meaningful with the server on this machine."""
+
+    def __init__(self, backend: int) -> None:
+        stat = Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()
+        self.backend, self.postmaster = backend, int(stat[1])
+        self.workers: dict[int, float] = {}
+        self._mine = f"parallel worker for PID {backend}".encode()
+        self._others: set[int] = set()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+        self._thread.start()
+
+    def _poll(self) -> None:
+        children = Path(f"/proc/{self.postmaster}/task/{self.postmaster}/children")
+        while not self._stop.wait(0.01):
+            try:
+                pids = [int(pid) for pid in children.read_text().split()]
+            except OSError:
+                return
+            for pid in pids:
+                if pid in self._others:
+                    continue
+                if pid not in self.workers:
+                    try:
+                        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+                    except OSError:
+                        continue
+                    if self._mine not in cmdline:
+                        if cmdline.startswith(b"postgres:"):  # its title is set: not ours
+                            self._others.add(pid)
+                        continue
+                cpu = _proc_cpu(pid)
+                if cpu is not None:
+                    self.workers[pid] = cpu
+
+    def total(self) -> float:
+        return (_proc_cpu(self.backend) or 0.0) + sum(self.workers.values())
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def measure(url: str, repeat: int, batch_size: int, workers: int | None,
+            parallel_after: int | None) -> dict[str, Any]:
     engine = make_engine(url)
     factory = make_session_factory(engine)
     rules = load_rules()
@@ -188,27 +279,43 @@ def measure(url: str, repeat: int, batch_size: int) -> dict[str, Any]:
 
     def pipeline() -> tuple[int, int, float]:
         """What the at_risk job does before touching alerts: stream facts, assess each and
-        select the alerts it calls for, in the team's time zone (calendar days)."""
+        select the alerts it calls for, in the team's time zone (calendar days), in chunks of
+        the job's size, through the job's ChunkSelector (worker processes past the
+        threshold). The time inside assess + select is only known in process (workers=1)."""
         clock = time.perf_counter
         assessor = Assessor(rules)
         context = SelectionContext(rules=rules, now=LOCAL_NOW, default_channel="C1")
         kinds = [AlertKind.AT_RISK]
+        select_all = ChunkSelector(assessor, kinds, context, workers=workers,
+                                   parallel_after=parallel_after)
+        in_process = workers == 1 or parallel_after is None
         with factory() as session:
-            seen, in_assess = 0, 0.0
-            risky: list[str] = []
-            for facts in iter_facts(session, LOCAL_NOW, batch_size=batch_size):
-                seen += 1
-                started = clock()
-                assessment = assessor(facts, LOCAL_NOW)
-                candidates = select_alerts(assessment, kinds, context)
-                in_assess += clock() - started
-                if candidates:
-                    risky.append(facts.account_id)
-            return seen, len(risky), in_assess
+            seen, risky, in_assess = 0, 0, 0.0
+            chunks = chunked(iter_facts(session, LOCAL_NOW, batch_size=batch_size), CHUNK)
+            if in_process:  # one chunk at a time, to time assess + select alone
+                for chunk in chunks:
+                    started = clock()
+                    selected = [select_one(assessor, f, kinds, context) for f in chunk]
+                    in_assess += clock() - started
+                    seen, risky = seen + len(chunk), risky + sum(1 for c in selected if c)
+                return seen, risky, in_assess
+            for chunk, selected in select_all(chunks):
+                seen, risky = seen + len(chunk), risky + sum(1 for c in selected if c)
+            return seen, risky, float("nan")
 
-    floor_s, floor_cpu, groups = _median_time(floor, repeat)
-    facts_s, facts_cpu, _ = _median_time(facts_only, repeat)
-    pipeline_s, pipeline_cpu, (seen, risky, assess_s) = _median_time(pipeline, repeat)
+    server = None
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            server = ServerCpu(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
+    total = server.total if server else None
+    floor_s, floor_cpu, floor_server, groups = _timed(floor, repeat, total)
+    facts_s, facts_cpu, facts_server, _ = _timed(facts_only, repeat, total)
+    pipeline_s, pipeline_cpu, pipeline_server, (seen, risky, assess_s) = _timed(
+        pipeline, repeat, total)
+    if server:
+        with engine.connect() as conn:  # the pool's one connection served every run
+            assert conn.execute(text("SELECT pg_backend_pid()")).scalar_one() == server.backend
+        server.close()
     rss_peak = _rss_mib()
     tracemalloc.start()
     pipeline()
@@ -223,6 +330,9 @@ def measure(url: str, repeat: int, batch_size: int) -> dict[str, Any]:
         "facts_s": facts_s, "assess_s": assess_s, "ratio": pipeline_s / floor_s,
         "rss_start_mib": rss_start, "rss_peak_mib": rss_peak, "traced_peak_mib": traced_peak,
         "floor_cpu_s": floor_cpu, "facts_cpu_s": facts_cpu, "pipeline_cpu_s": pipeline_cpu,
+        "server_cpu_s": [floor_server, facts_server, pipeline_server] if server else None,
+        "cpu_ratio": pipeline_cpu / floor_cpu if not server else
+        (pipeline_cpu + pipeline_server) / (floor_cpu + floor_server),
     }
 
 
@@ -247,11 +357,16 @@ def run_backend(
     if fresh:
         engine = make_engine(url)
         generated = generate(engine, args.accounts, args.days, args.seed)
+        rolled = 0.0 if args.no_rollups else build_rollups(engine)
         engine.dispose()
-        print(f"[{name}] generated in {generated:.1f} s", flush=True)
+        print(f"[{name}] generated in {generated:.1f} s, rollups built in {rolled:.1f} s",
+              flush=True)
     child = subprocess.run(
         [sys.executable, __file__, "--measure", url, "--repeat", str(args.repeat),
-         "--batch-size", str(args.batch_size)],
+         "--batch-size", str(args.batch_size),
+         *(("--parallel-after", str(args.parallel_after)) if args.parallel_after is not None
+           else ()),
+         *(("--workers", str(args.workers)) if args.workers else ())],
         check=True, capture_output=True, text=True,
     )
     figures: dict[str, Any] = json.loads(child.stdout.strip().splitlines()[-1])
@@ -287,9 +402,16 @@ def report(name: str, f: dict[str, Any]) -> None:
           f"assessed, {f['accounts_with_risks']:,} with risks")
     print(f"[{name}] floor aggregate {f['floor_s']:.2f} s | iter_facts {f['facts_s']:.2f} s | "
           f"pipeline {f['pipeline_s']:.2f} s "
-          f"= {f['ratio']:.2f}x floor (assess {f['assess_s']:.2f} s of it)", flush=True)
+          f"= {f['ratio']:.2f}x floor (assess + select {f['assess_s']:.2f} s of it; nan: in "
+          "workers)", flush=True)
     print(f"[{name}] CPU time of this process: floor {f['floor_cpu_s']:.2f} s | iter_facts "
           f"{f['facts_cpu_s']:.2f} s | pipeline {f['pipeline_cpu_s']:.2f} s", flush=True)
+    if f["server_cpu_s"]:
+        floor, facts, pipeline = f["server_cpu_s"]
+        print(f"[{name}] CPU time of the PostgreSQL server (backend + parallel workers): floor "
+              f"{floor:.2f} s | iter_facts {facts:.2f} s | pipeline {pipeline:.2f} s", flush=True)
+    print(f"[{name}] pipeline / floor in CPU (client + server): {f['cpu_ratio']:.2f}x",
+          flush=True)
     print(f"[{name}] memory: pipeline peak {f['traced_peak_mib']:.1f} MiB of Python allocations "
           f"(tracemalloc); process peak RSS {f['rss_peak_mib']:.0f} MiB, "
           f"{f['rss_start_mib']:.0f} MiB after imports", flush=True)
@@ -307,10 +429,19 @@ def main() -> None:
         "BANSO_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"))
     parser.add_argument("--reuse", action="store_true",
                         help="SQLite: measure the database of the last run again")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="worker processes for assess + select (default: one per core; "
+                        "1: in process, and the time inside assess is reported)")
+    parser.add_argument("--parallel-after", type=int, default=PARALLEL_AFTER,
+                        help="accounts assessed in process before workers start (the job's "
+                        "BANSO_JOB_PARALLEL_AFTER; unset: never)")
+    parser.add_argument("--no-rollups", action="store_true",
+                        help="leave usage_rollups empty: the facts fall back to the aggregate")
     parser.add_argument("--measure", help=argparse.SUPPRESS)  # child process mode
     args = parser.parse_args()
     if args.measure:
-        print(json.dumps(measure(args.measure, args.repeat, args.batch_size)))
+        print(json.dumps(measure(args.measure, args.repeat, args.batch_size, args.workers,
+                                 args.parallel_after)))
         return
     if args.backend in ("sqlite", "both"):
         if args.reuse and SQLITE_FILE.exists():

@@ -52,6 +52,7 @@ EXAMPLES: dict[str, str] = {
     "rules_file": "rules.yaml",
     "timezone": "Asia/Tokyo",
     "scheduler_enabled": "true",
+    "job_parallel_after": "20000",
     "churn_warning_rate": "0.03",
     "avoidable_churn_reasons": "couldnt_use,low_usage,no_roi",
     "curation_stale_months": "6",

@@ -207,6 +207,11 @@ class Settings(BaseSettings):
         "https://crm.example.com/accounts/{account_id}; unset: no link.",
     )
     scheduler_enabled: bool = Field(True, description="Run scheduled jobs in `banso serve`.")
+    job_parallel_after: int | None = Field(
+        None, ge=0, description="Alert jobs assess the accounts after this many in one worker "
+        "process per CPU core; unset: all in the job's process (faster on a busy 2-core "
+        "machine, docs/benchmarks.md).",
+    )
 
     # --- community signals (docs/slack.md, "Community members and accounts") ---------------
     question_retention_days: int = Field(

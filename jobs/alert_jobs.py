@@ -28,7 +28,8 @@ from cs.alerts.details import card_details, with_details
 from cs.alerts.digest import build_digests, page_message
 from cs.alerts.models import Alert, AlertKind, AlertStatus, DigestPage, OutboxMessage, OutboxOp
 from cs.alerts.outbox import DeliveryReport, Outbox, outbox_for
-from cs.alerts.selection import SelectionContext, select_alerts
+from cs.alerts.parallel import ChunkSelector, Selected, chunked, select_one
+from cs.alerts.selection import SelectionContext
 from cs.alerts.service import (
     AlertCandidate,
     ReconcileResult,
@@ -204,22 +205,21 @@ def _assess_all(session: Session, kinds: tuple[AlertKind, ...], services: Servic
     assess = Assessor(services.rules, context.lang)
     # Facts stream from their own session: committing the writes every few hundred accounts
     # must not close the connection the reader is paging through.
-    analyzed_at = 0
+    analyzed_at = done = 0
+    select_all = ChunkSelector(assess, kinds, context,
+                               parallel_after=services.settings.job_parallel_after)
     with services.session_factory() as reader:
-        chunk: list[AccountFacts] = []
         community = window_activity(reader, context.now, services.rules.health.measures.community,
                                     details_from=services.rules.risk.support_friction_questions)
-        for facts in iter_facts(reader, context.now, community=community):
-            seen.add(facts.account_id)
-            chunk.append(facts)
-            if len(chunk) == CHUNK:
-                _chunk(session, chunk, kinds, context, assess, now, report)
-                chunk = []
-                if commit_every and len(seen) % commit_every == 0:
-                    session.commit()
-                    session.expunge_all()  # done with these rows: keep memory flat
-                    analyzed_at = _refresh_stats(session, report, analyzed_at)
-        _chunk(session, chunk, kinds, context, assess, now, report)
+        facts = iter_facts(reader, context.now, community=community)
+        for chunk, selected in select_all(chunked(facts, CHUNK)):
+            seen.update(f.account_id for f in chunk)
+            _chunk(session, chunk, selected, kinds, context, now, report)
+            done += len(chunk)
+            if commit_every and done % commit_every == 0:
+                session.commit()
+                session.expunge_all()  # done with these rows: keep memory flat
+                analyzed_at = _refresh_stats(session, report, analyzed_at)
     begin_write(session, immediate=commit_every is not None)
     _end_for_gone_accounts(session, kinds, seen, now, report)
 
@@ -239,23 +239,19 @@ def _refresh_stats(session: Session, report: JobReport, analyzed_at: int) -> int
     return opened
 
 
-def _chunk(session: Session, chunk: list[AccountFacts], kinds: tuple[AlertKind, ...],
-           selection: SelectionContext, assess: Assessor, now: datetime,
+def _chunk(session: Session, chunk: list[AccountFacts], selected: list[Selected],
+           kinds: tuple[AlertKind, ...], selection: SelectionContext, now: datetime,
            report: JobReport) -> None:
-    """Assess a chunk (pure), then touch the database only for accounts with something to do.
-
-    Most accounts have no candidate and no current alert: they cost no query of their own.
-    """
-    if not chunk:
-        return
+    """A chunk's selection (pure, cs.alerts.parallel) reconciled with the database, which is
+    touched only for accounts with something to do: most accounts have no candidate and no
+    current alert, and cost no query of their own."""
     report.accounts += len(chunk)
     found: list[tuple[AccountFacts, list[AlertCandidate]]] = []
-    for facts in chunk:
-        try:
-            assessment = assess(facts, selection.now)
-            found.append((facts, select_alerts(assessment, kinds, selection)))
-        except Exception:
-            _failed(facts, report)
+    for facts, candidates in zip(chunk, selected, strict=True):
+        if candidates is None:
+            report.failed_accounts.append(facts.account_id)  # logged by select_one
+        else:
+            found.append((facts, candidates))
     begin_write(session)
     details = card_details(session, (c for _, found_ in found for c in found_), selection.now)
     found = [(facts, [with_details(c, details.get(c.account_id)) for c in candidates])
@@ -355,8 +351,9 @@ def alert_contact_changes(services: Services, change_ids: list[int], now: dateti
                                     services.rules.health.measures.community, accounts)
         facts = [facts_for(session, account_id, context.now, community.get(account_id))
                  for account_id in accounts if session.get(Account, account_id) is not None]
-        _chunk(session, facts, kinds, context, Assessor(services.rules, context.lang), now,
-               report)
+        assess = Assessor(services.rules, context.lang)
+        _chunk(session, facts, [select_one(assess, f, kinds, context) for f in facts], kinds,
+               context, now, report)
         session.commit()
     report.delivery = outbox(services).deliver_all(now)
     return report

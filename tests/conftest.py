@@ -58,6 +58,13 @@ def empty_database(sqlite_file: Callable[[], Path], prefix: str) -> Iterator[str
     admin.dispose()
 
 
+@pytest.fixture
+def fresh_url(tmp_path: Path) -> Iterator[str]:
+    """An empty database of the run's kind (SQLite file, or a new PostgreSQL database), for
+    tests that migrate step by step."""
+    yield from empty_database(lambda: tmp_path / "fresh.db", "banso_fresh")
+
+
 @pytest.fixture(scope="session")
 def migrated_engine(database_url: str) -> Iterator[Engine]:
     engine = make_engine(database_url)

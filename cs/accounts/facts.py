@@ -1,52 +1,54 @@
-"""AccountFacts from the database: four set-based queries merged in one ordered pass.
+"""AccountFacts from the database: set-based queries merged in one ordered pass.
 
-`iter_facts` streams four result sets ordered by account id — accounts, one usage aggregate
-(latest snapshot, the ones 14 and 30 days back, logins, inquiries), the last contact change,
-the last touch per kind —
-and walks them together. Each side table only holds ids that exist in `accounts` (foreign
-keys) and comes in the same database order, so the merge compares ids for equality only and
-never depends on Python agreeing with the database's collation. One pass over the usage table
-instead of one range scan per batch: PostgreSQL's per-batch plans cost ~5x the plain aggregate.
+`iter_facts` streams result sets ordered by account id — accounts with their usage rollup
+(cs.accounts.rollup) for the day asked about, the usage aggregate for the live accounts whose
+rollup is of another day (or missing), the last contact change, the last touch per kind — and
+walks them together. Each side table only holds ids that exist in `accounts` (foreign keys) and
+comes in the same database order, so the merge compares ids for equality only and never
+depends on Python agreeing with the database's collation. The rollup saves the usage scan: on
+the day of the last usage import the facts read one row per account instead of ~31 snapshots.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from datetime import date, datetime, timedelta
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Executable, Select, String, case, cast, func, select
-from sqlalchemy.ext.compiler import compiles
+from sqlalchemy import Executable, Select, String, and_, cast, func, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.functions import FunctionElement
 
 from cs.accounts.models import (
     LIVE_STATUSES,
     Account,
     ContactChange,
     Touchpoint,
-    UsageSnapshot,
 )
+from cs.accounts.rollup import NO_USAGE, REDUCED, UsageRollup, reductions
 from cs.rules.models import AccountFacts, CommunityActivity
 
-# Snapshots older than this are not read: the facts look back at most 30 days, and bounding the
-# scan keeps the cost flat as years of daily snapshots pile up.
-USAGE_LOOKBACK_DAYS = 45
-SETUP_COMPARE_DAYS = 14
-RATIO_COMPARE_DAYS = 30
-INQUIRY_WINDOW_DAYS = 30
-
-_a = Account
-# Column order matters: _facts unpacks these rows positionally (measurably faster at 100k).
-_ACCOUNTS = select(
-    _a.id, _a.name, _a.mrr, _a.currency, _a.plan, _a.contract_start, _a.renewal_date, _a.status,
-    _a.owner_user_id, _a.csm_channel, cast(_a.flags, String()), _a.expansion_potential,
-    _a.renewed_at,
-)
+_a, _r = Account, UsageRollup
 _STATUS = 7
-# (last_login_at, active_users, seats, setup_progress, setup_14d_ago, inquiries_30d, ratio_30d_ago)
-_NO_USAGE: tuple[Any, ...] = (None, 0, 0, 0, None, 0, None)
+_ROLLED = 13  # where the rollup's columns start in an accounts row (its account id first)
+
+
+def _accounts_query(today: date) -> Select[*tuple[Any, ...]]:
+    """Accounts with their rollup of `today` (NULLs where there is none). Column order matters:
+    _facts unpacks these rows positionally (measurably faster at 100k)."""
+    return select(
+        _a.id, _a.name, _a.mrr, _a.currency, _a.plan, _a.contract_start, _a.renewal_date,
+        _a.status, _a.owner_user_id, _a.csm_channel, cast(_a.flags, String()),
+        _a.expansion_potential, _a.renewed_at,
+        _r.account_id, *(getattr(_r, name) for name in REDUCED),
+    ).outerjoin(_r, and_(_r.account_id == _a.id, _r.as_of == today))
+
+
+def _unrolled_usage(today: date) -> Select[Any]:
+    """The usage aggregate of the live accounts without a rollup of `today`."""
+    unrolled = (select(_a.id).outerjoin(_r, and_(_r.account_id == _a.id, _r.as_of == today))
+                .where(_r.account_id.is_(None), _a.status.in_(LIVE_STATUSES)))
+    return reductions(today, unrolled)
 
 
 class UnknownAccountError(LookupError):
@@ -70,16 +72,23 @@ def iter_facts(
     def stream(query: Executable) -> Iterable[Sequence[Any]]:
         return conn.execute(query.execution_options(yield_per=batch_size))
 
-    accounts = stream(_ACCOUNTS.order_by(_a.id))
-    usage = _Lookahead(stream(_usage_query(today)))
-    changes = _Lookahead(stream(_changes_query()))
-    touches = _Lookahead(stream(_touches_query()))
+    accounts = stream(_accounts_query(today).order_by(_a.id))
+    # Opened at the first account without a rollup: on the day of an import, never.
+    usage = _Lookahead(lambda: stream(_unrolled_usage(today)))
+    changes = _Lookahead(lambda: stream(_changes_query()))
+    touches = _Lookahead(lambda: stream(_touches_query()))
     for account in accounts:
         key = account[0]
-        used, changed, touched = usage.take(key), changes.take(key), touches.take_all(key)
-        if account[_STATUS] in LIVE_STATUSES:
-            yield _facts(account, _usage(used), changed[1] if changed else None,
-                         {kind: at for _, kind, at in touched}, found.get(key))
+        changed, touched = changes.take(key), touches.take_all(key)
+        if account[_STATUS] not in LIVE_STATUSES:
+            continue
+        if account[_ROLLED] is not None:
+            used = account[_ROLLED + 1:]
+        else:
+            row = usage.take(key)
+            used = row[1:] if row is not None else NO_USAGE
+        yield _facts(account, used, changed[1] if changed else None,
+                     {kind: at for _, kind, at in touched}, found.get(key))
     for side in (usage, changes, touches):
         side.expect_exhausted()
 
@@ -90,22 +99,26 @@ def facts_for(
 ) -> AccountFacts:
     """Facts of one account, whatever its status (`community`: its community activity)."""
     conn = session.connection()
-    account = conn.execute(_ACCOUNTS.where(_a.id == account_id)).first()
+    today = now.date()
+    account = conn.execute(_accounts_query(today).where(_a.id == account_id)).first()
     if account is None:
         raise UnknownAccountError(f"unknown account id: {account_id}")
-    used = conn.execute(_usage_query(now.date(), account_id)).first()
+    used: Sequence[Any] = account[_ROLLED + 1:]
+    if account[_ROLLED] is None:
+        row = conn.execute(reductions(today, [account_id])).first()
+        used = row[1:] if row is not None else NO_USAGE
     changed = conn.execute(_changes_query(account_id)).first()
     touched = conn.execute(_touches_query(account_id)).all()
-    return _facts(account, _usage(used), changed[1] if changed else None,
+    return _facts(account, used, changed[1] if changed else None,
                   {kind: at for _, kind, at in touched}, community)
 
 
 def _facts(
-    account: Sequence[Any], usage: tuple[Any, ...], change: datetime | None,
+    account: Sequence[Any], usage: Sequence[Any], change: datetime | None,
     touches: dict[str, datetime], community: CommunityActivity | None = None,
 ) -> AccountFacts:
     (account_id, name, mrr, currency, plan, contract_start, renewal_date, status, owner,
-     channel, flags, expansion, renewed_at) = account
+     channel, flags, expansion, renewed_at) = account[:_ROLLED]
     login, active, seats, setup, setup14, inquiries, ratio30 = usage
     return AccountFacts(
         account_id, name, mrr, currency, plan, contract_start, renewal_date, status, owner,
@@ -120,88 +133,6 @@ def _flags(stored: Any) -> frozenset[str]:
     if not stored or stored == "[]":
         return frozenset()
     return frozenset(json.loads(stored))
-
-
-def _usage(row: Sequence[Any] | None) -> tuple[Any, ...]:
-    if row is None:
-        return _NO_USAGE
-    _, login, inquiries, latest, at14, at30 = row
-    setup, active, seats = _unpack(latest)
-    setup14 = _unpack(at14)[0] if at14 is not None else None
-    ratio30 = None
-    if at30 is not None:
-        _, active30, seats30 = _unpack(at30)
-        ratio30 = active30 / seats30 if seats30 else None
-    return (login, active, seats, setup, setup14, int(inquiries or 0), ratio30)
-
-
-# One aggregate pass instead of joining back to the snapshot rows: each snapshot is packed into
-# one integer that sorts by day first, so max() over it yields the latest snapshot's numbers.
-# Joining back made PostgreSQL re-run the aggregate per worker (4-5x the plain GROUP BY); the
-# packed form costs 1.2-1.6x. Layout: day offset | setup (3 digits) | active (6) | seats (6).
-_DAY, _SETUP, _ACTIVE = 10**15, 10**12, 10**6
-MAX_SEATS = _ACTIVE - 1  # seats and active users per snapshot must stay below this
-
-
-def _unpack(packed: int) -> tuple[int, int, int]:
-    """(setup_progress, active_users, seats) of a packed snapshot."""
-    rest = int(packed) % _DAY
-    return rest // _SETUP, rest // _ACTIVE % _ACTIVE, rest % _ACTIVE
-
-
-class _days_since(FunctionElement[int]):
-    """Whole days from a start date to a DATE column, on SQLite and PostgreSQL."""
-
-    type = BigInteger()
-    inherit_cache = True
-    name = "days_since"
-
-
-@compiles(_days_since, "sqlite")
-def _days_since_sqlite(element: _days_since, compiler: Any, **kw: Any) -> str:
-    column, start = list(element.clauses)
-    return (f"CAST(julianday({compiler.process(column, **kw)}) - "
-            f"julianday({compiler.process(start, **kw)}) AS INTEGER)")
-
-
-@compiles(_days_since, "postgresql")
-def _days_since_postgresql(element: _days_since, compiler: Any, **kw: Any) -> str:
-    column, start = list(element.clauses)
-    return (f"CAST({compiler.process(column, **kw)} - "
-            f"CAST({compiler.process(start, **kw)} AS DATE) AS BIGINT)")
-
-
-def _usage_query(
-    today: date, account_id: str | None = None
-) -> Select[str, datetime | None, Any, int, Any, Any]:
-    """Per account: logins, inquiries, and the latest snapshot overall, 14 and 30 days back."""
-    u = UsageSnapshot
-    start = today - timedelta(days=USAGE_LOOKBACK_DAYS)
-    d14 = today - timedelta(days=SETUP_COMPARE_DAYS)
-    d30 = today - timedelta(days=RATIO_COMPARE_DAYS)
-    inquiry_from = today - timedelta(days=INQUIRY_WINDOW_DAYS)
-    packed = (
-        _days_since(u.day, start) * _DAY
-        + cast(u.setup_progress, BigInteger) * _SETUP
-        + cast(u.active_users, BigInteger) * _ACTIVE
-        + u.seats
-    )
-    query = (
-        select(
-            u.account_id,
-            func.max(u.last_login_at),
-            func.sum(case((u.day > inquiry_from, u.inquiries), else_=0)),
-            func.max(packed),
-            func.max(case((u.day <= d14, packed))),
-            func.max(case((u.day <= d30, packed))),
-        )
-        .where(u.day >= start, u.day <= today)
-        .group_by(u.account_id)
-        .order_by(u.account_id)
-    )
-    if account_id is not None:
-        query = query.where(u.account_id == account_id)
-    return query
 
 
 def _changes_query(account_id: str | None = None) -> Select[str, datetime]:
@@ -221,13 +152,18 @@ def _touches_query(account_id: str | None = None) -> Select[str, str, datetime]:
 
 
 class _Lookahead:
-    """One row of lookahead over a result ordered like the accounts."""
+    """One row of lookahead over a result ordered like the accounts; the query runs at the
+    first look, so a side nobody asks about costs nothing."""
 
-    def __init__(self, rows: Iterable[Sequence[Any]]) -> None:
-        self._rows = iter(rows)
-        self._head: Sequence[Any] | None = next(self._rows, None)
+    def __init__(self, run: Callable[[], Iterable[Sequence[Any]]]) -> None:
+        self._run: Callable[[], Iterable[Sequence[Any]]] | None = run
+        self._rows: Iterator[Sequence[Any]] = iter(())
+        self._head: Sequence[Any] | None = None
 
     def take(self, key: str) -> Sequence[Any] | None:
+        if self._run is not None:
+            self._rows, self._run = iter(self._run()), None
+            self._head = next(self._rows, None)
         head = self._head
         if head is None or head[0] != key:
             return None
@@ -236,9 +172,8 @@ class _Lookahead:
 
     def take_all(self, key: str) -> list[Sequence[Any]]:
         taken = []
-        while self._head is not None and self._head[0] == key:
-            taken.append(self._head)
-            self._head = next(self._rows, None)
+        while (head := self.take(key)) is not None:
+            taken.append(head)
         return taken
 
     def expect_exhausted(self) -> None:

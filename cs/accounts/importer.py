@@ -24,6 +24,7 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from core.db import insert_for
+from cs.accounts import rollup
 from cs.accounts.models import (
     LIVE_STATUSES,
     Account,
@@ -229,10 +230,14 @@ def _lock_accounts(session: Session, ids: Sequence[str]) -> dict[str, Account]:
     which PostgreSQL's "C" collation gives whatever the database's own collation is."""
     if not ids:
         return {}
-    key = Account.id.collate("C") if session.get_bind().dialect.name == "postgresql" else Account.id
-    query = (select(Account).where(Account.id.in_(ids)).order_by(key)
+    query = (select(Account).where(Account.id.in_(ids)).order_by(_key_order(session))
              .with_for_update(key_share=True).execution_options(populate_existing=True))
     return {account.id: account for account in session.scalars(query)}
+
+
+def _key_order(session: Session) -> Any:
+    postgres = session.get_bind().dialect.name == "postgresql"
+    return Account.id.collate("C") if postgres else Account.id
 
 
 # Columns of the row that describe a change rather than the account: not stored on it.
@@ -498,7 +503,20 @@ def import_usage(
     )
     for chunk in _chunks(writes):
         session.execute(statement, list(chunk))
+    _rebuild_rollups(session, sorted({key[0] for key in good}), now.astimezone(tz).date())
     return result
+
+
+def _rebuild_rollups(session: Session, account_ids: list[str], today: date) -> None:
+    """The touched accounts' usage rollups, rebuilt in the import's transaction. On PostgreSQL
+    the accounts are locked first, in the importers' key order: an import that wrote other days
+    of the same account waits here until this one commits, then rebuilds from both (without
+    the lock, each would store a rollup missing the other's rows)."""
+    if session.get_bind().dialect.name == "postgresql":
+        for chunk in _chunks(account_ids):
+            session.execute(select(Account.id).where(Account.id.in_(chunk))
+                            .order_by(_key_order(session)).with_for_update(key_share=True))
+    rollup.rebuild(session.connection(), account_ids, today)
 
 
 def _valid_usage(

@@ -19,6 +19,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from cs.accounts import demo_names as names
+from cs.accounts import rollup
 from cs.accounts.importer import mrr_reason
 from cs.accounts.models import (
     Account,
@@ -79,6 +80,9 @@ def seed_demo(
     """Replace the demo customer base; the caller commits."""
     data = build_demo(now, accounts=accounts, seed=seed, tz=tz)
     _replace(session, data, now)
+    # Written like an import: the rules read the demo's usage from its rollups.
+    rollup.rebuild(session.connection(), sorted(row["id"] for row in data.accounts),
+                   now.astimezone(tz).date())
     return SeedSummary(
         accounts=len(data.accounts),
         churned=sum(a["status"] == "churned" for a in data.accounts),

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
-import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -14,7 +11,6 @@ from sqlalchemy import Engine, bindparam, inspect, text
 
 from banso.migrate import alembic_config, migrate
 from core.db import Base, UtcDateTime, make_engine
-from tests.conftest import empty_database
 
 ALERT_TABLES = {"alerts", "alert_actions", "alert_outbox", "scheduler_leases", "alert_routing",
                 "alert_cards"}
@@ -45,11 +41,6 @@ def test_dedupe_keys_are_unique_in_the_database(engine: Engine) -> None:
     assert ("dedupe_key",) in unique["alerts"]
     assert ("dedupe_key",) in unique["alert_outbox"]
     assert ("alert_id", "user_id", "action_ts") in unique["alert_actions"]
-
-
-@pytest.fixture
-def fresh_url(tmp_path: Path) -> Iterator[str]:
-    yield from empty_database(lambda: tmp_path / "fresh.db", "banso_alerts_mig")
 
 
 # (id, opened at, delivery, card_of): Tokyo's 2026-11-25 starts at 11-24 15:00 UTC.

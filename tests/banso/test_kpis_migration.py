@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
-from pathlib import Path
 
-import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -16,7 +13,6 @@ import cs.accounts.models
 import cs.kpis.models  # noqa: F401  (registers the tables compared below)
 from banso.migrate import alembic_config, migrate
 from core.db import Base, make_engine
-from tests.conftest import empty_database
 
 KPI_TABLES = {"mrr_changes", "kpi_book_snapshots"}
 
@@ -33,12 +29,6 @@ def test_migrations_create_exactly_the_kpi_tables_of_the_models(engine: Engine) 
             "include_object": lambda obj, name, kind, *_: _table_name(obj, kind) in KPI_TABLES,
         })
         assert compare_metadata(context, Base.metadata) == []
-
-
-@pytest.fixture
-def fresh_url(tmp_path: Path) -> Iterator[str]:
-    """An empty database of the run's kind (SQLite file, or a new PostgreSQL database)."""
-    yield from empty_database(lambda: tmp_path / "fresh.db", "banso_kpis_mig")
 
 
 def test_upgrade_gives_an_accounts_latest_churn_the_reason_it_had(

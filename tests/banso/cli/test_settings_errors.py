@@ -52,6 +52,7 @@ BAD: dict[str, str] = {
     "rules_file": MISSING,
     "timezone": "Mars/Base",
     "scheduler_enabled": "sometimes",
+    "job_parallel_after": "-1",
     "churn_warning_rate": "3%",
     "avoidable_churn_reasons": "Low Usage!",
     "curation_stale_months": "six",
