@@ -26,8 +26,9 @@ from retrieval.logistic import LogisticModel, Matrix, ModelFormatError, read_jso
 from retrieval.scoring import FieldScores, Scores
 
 DEFAULT_PATH = Path(__file__).with_name("rerank.json")
-# The answer vectors of this many leading entries are what a candidate's agreement is judged
-# against: the fusion's top three (the previous session's probe: 0.793 Recall@10 alone).
+# A candidate's agreement is its answer cosine with the fused top three (an earlier probe of
+# that score alone: Recall@10 0.793); its crowding, with the top ten. Not tuned: the feature sets
+# that carry both were cross-validated, not these depths.
 AGREEMENT_DEPTH = 3
 CROWD_DEPTH = 10
 
