@@ -17,7 +17,6 @@ when the fusion weights change; a new knowledge base or embedder is re-fitted wi
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, fields
 from functools import cache
@@ -27,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from retrieval.index import Ranking
-from retrieval.logistic import LogisticModel, ModelFormatError
+from retrieval.logistic import LogisticModel, ModelFormatError, read_json, write_json
 from retrieval.models import Decision
 
 DEFAULT_PATH = Path(__file__).with_name("confidence.json")
@@ -60,6 +59,8 @@ class Evidence:
     neighbourhood: float  # mean answer cosine of the next entries with the top: how crowded
     lexical_lead: float  # the top's lexical signal minus the best competing entry's
     dense_lead: float  # the same for the dense signal
+    rerank_lead: float  # the re-ranker's log-odds of the top minus the best competitor's
+    fusion_agrees: float  # 1 when the re-ranker kept the fused ranking's top first
 
     def values(self, names: tuple[str, ...]) -> list[float]:
         return [float(getattr(self, name)) for name in names]
@@ -89,6 +90,9 @@ def evidence(ranking: Ranking, query_terms: int, duplicate_similarity: float) ->
     rival_question = float(ranking.question_similarity[rival])
     best_lexical = max(hits[i].lexical for i in field_rivals)
     best_dense = max(hits[i].dense for i in field_rivals)
+    learned = ranking.learned
+    rerank_lead = (float(learned[0] - max(learned[i] for i in field_rivals))
+                   if learned is not None else 0.0)
     scores = np.array([h.score for h in hits])
     spread = max(float(scores.std()), SPREAD_FLOOR)
     return Evidence(
@@ -104,6 +108,8 @@ def evidence(ranking: Ranking, query_terms: int, duplicate_similarity: float) ->
         neighbourhood=float(ranking.answer_similarity[1:].mean()) if len(hits) > 1 else 0.0,
         lexical_lead=top.lexical - best_lexical,
         dense_lead=top.dense - best_dense,
+        rerank_lead=rerank_lead,
+        fusion_agrees=float(ranking.fusion_agrees),
     )
 
 
@@ -188,14 +194,11 @@ class ConfidenceModel:
         }
 
     def save(self, path: Path) -> None:
-        path.write_text(json.dumps(self.to_json(), indent=2, ensure_ascii=False) + "\n", "utf-8")
+        write_json(path, self.to_json())
 
 
 def load(path: Path) -> ConfidenceModel:
-    try:
-        data = json.loads(path.read_text("utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ConfidenceFormatError(f"{path}: {exc}") from None
+    data = read_json(path, ConfidenceFormatError)
     return ConfidenceModel.from_json(data)
 
 

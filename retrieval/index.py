@@ -21,6 +21,7 @@ from retrieval.embedders import Embedder, Vectors
 from retrieval.kana import KatakanaFolder, katakana_runs
 from retrieval.lexical import LexicalField
 from retrieval.models import Entry, Hit, Kind, Visibility
+from retrieval.rerank import Candidates, Reranker
 from retrieval.scoring import FieldScores, Scores, Scoring, dense, fuse, lexical
 from retrieval.tokenizer import tokenize
 
@@ -48,6 +49,10 @@ class Ranking:
     answer_similarity: Scores  # cosine of each hit's answer vector with the top hit's
     lexical_agrees: bool  # the lexical signal alone ranks the top hit first too
     dense_agrees: bool  # and so does the dense signal alone
+    # The re-ranker's log-odds of each hit (None: ranked by fusion alone), and whether its top
+    # is the fused ranking's top too.
+    learned: Scores | None = None
+    fusion_agrees: bool = True
 
     @classmethod
     def empty(cls) -> Ranking:
@@ -105,34 +110,64 @@ class HybridIndex:
 
     # --- search --------------------------------------------------------------------------
 
-    def search(self, query: Query, visibility: Visibility, k: int, scoring: Scoring) -> list[Hit]:
-        return self.rank(query, visibility, k, scoring).hits
+    def search(self, query: Query, visibility: Visibility, k: int, scoring: Scoring,
+               reranker: Reranker | None = None) -> list[Hit]:
+        return self.rank(query, visibility, k, scoring, reranker).hits
 
-    def rank(self, query: Query, visibility: Visibility, k: int, scoring: Scoring) -> Ranking:
-        """The `k` best entries `visibility` may see, with what the confidence model reads."""
-        allowed = self._allowed[visibility]
-        if not allowed.any():
+    def rank(self, query: Query, visibility: Visibility, k: int, scoring: Scoring,
+             reranker: Reranker | None = None) -> Ranking:
+        """The `k` best entries `visibility` may see, with what the confidence model reads.
+
+        Ordered by the fused score, then (with a `reranker`) its first `reranker.depth` entries
+        re-ordered by the learned model.
+        """
+        if not self._allowed[visibility].any():
             return Ranking.empty()
-        lex_q = self._lex_question.scores(query.tokens) * allowed
-        lex_a = self._lex_answer.scores(query.tokens) * allowed
-        candidates = self._candidates(query, visibility, (lex_q, lex_a), max(k, scoring.candidates))
-        scores = self.field_scores(query.vector, candidates, (lex_q, lex_a))
-        fused = fuse(scores, scoring)
-        lex, dns = lexical(scores, scoring), dense(scores, scoring)
-        # Ties broken by entry order keeps rankings deterministic across runs and platforms.
-        order = np.lexsort((candidates, -fused))[:k]
+        depth = reranker.depth if reranker else 0
+        fused = self._fused(query, visibility, max(k, depth, scoring.candidates), scoring)
+        order, learned = fused.order, None
+        if reranker is not None:
+            head = order[:depth]
+            moved, logits = reranker.reorder(fused.head(head, self._dense_answer.vectors))
+            # Entries past the re-ranked head keep their fused order, below the lowest logit.
+            learned = np.full(len(order), logits.min())
+            learned[: len(head)] = logits[moved]
+            order = np.concatenate((head[moved], order[depth:]))
+        order = order[:k]
         hits = [
-            Hit(self.entries[candidates[i]], float(fused[i]), float(lex[i]), float(dns[i]))
+            Hit(self.entries[fused.found[i]], float(fused.fused[i]), float(fused.lexical[i]),
+                float(fused.dense[i]))
             for i in order
         ]
-        answers = self._dense_answer.vectors[candidates[order]]
+        answers = self._dense_answer.vectors[fused.found[order]]
         return Ranking(
             hits=hits,
-            question_similarity=scores.dense_question[order],
+            question_similarity=fused.scores.dense_question[order],
             answer_similarity=answers @ answers[0],
-            lexical_agrees=bool(lex.max() > 0 and np.argmax(lex) == order[0]),
-            dense_agrees=bool(np.argmax(dns) == order[0]),
+            lexical_agrees=bool(fused.lexical.max() > 0 and np.argmax(fused.lexical) == order[0]),
+            dense_agrees=bool(np.argmax(fused.dense) == order[0]),
+            learned=None if learned is None else learned[:k].astype(np.float32),
+            fusion_agrees=bool(fused.order[0] == order[0]),
         )
+
+    def candidates(self, query: Query, visibility: Visibility, depth: int,
+                   scoring: Scoring) -> tuple[list[Entry], Candidates]:
+        """The first `depth` entries of the fused ranking and what a re-ranker reads of them."""
+        fused = self._fused(query, visibility, max(depth, scoring.candidates), scoring)
+        head = fused.order[:depth]
+        return ([self.entries[i] for i in fused.found[head]],
+                fused.head(head, self._dense_answer.vectors))
+
+    def _fused(self, query: Query, visibility: Visibility, n: int, scoring: Scoring) -> _Fused:
+        allowed = self._allowed[visibility]
+        lex = (self._lex_question.scores(query.tokens) * allowed,
+               self._lex_answer.scores(query.tokens) * allowed)
+        found = self._candidates(query, visibility, lex, n)
+        scores = self.field_scores(query.vector, found, lex)
+        fused = fuse(scores, scoring)
+        # Ties broken by entry order keeps rankings deterministic across runs and platforms.
+        order = np.lexsort((found, -fused)).astype(np.int64)
+        return _Fused(found, scores, fused, lexical(scores, scoring), dense(scores, scoring), order)
 
     def field_scores(
         self, vector: Vectors, candidates: IntArray, lex: tuple[np.ndarray, np.ndarray]
@@ -258,6 +293,26 @@ def entry_from_json(item: dict[str, Any]) -> Entry:
         links=tuple(item["links"]),
         path=item["path"],
     )
+
+
+@dataclass(frozen=True)
+class _Fused:
+    """One query's candidates (entry positions), their scores, and their fused order."""
+
+    found: IntArray
+    scores: FieldScores
+    fused: Scores
+    lexical: Scores
+    dense: Scores
+    order: IntArray  # positions in `found`, best fused score first
+
+    def head(self, rows: IntArray, answer_vectors: Vectors) -> Candidates:
+        s = self.scores
+        return Candidates(
+            FieldScores(s.lexical_question[rows], s.lexical_answer[rows],
+                        s.dense_question[rows], s.dense_answer[rows]),
+            self.fused[rows], self.lexical[rows], self.dense[rows],
+            answer_vectors[self.found[rows]])
 
 
 def _top_n(scores: np.ndarray, n: int) -> IntArray:

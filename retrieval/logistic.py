@@ -7,9 +7,11 @@ scikit-learn's (C = inverse strength, intercept not penalised), so figures compa
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -46,11 +48,14 @@ class LogisticModel:
         )
         return 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
 
+    def logits(self, x: Matrix) -> Matrix:
+        """Log-odds for each row of `x` (n x features): what a ranking sorts by."""
+        standard = (x - np.array(self.mean)) / np.array(self.scale)
+        return np.asarray(self.intercept + standard @ np.array(self.coef), dtype=np.float64)
+
     def probabilities(self, x: Matrix) -> Matrix:
         """P for each row of `x` (n x features)."""
-        standard = (x - np.array(self.mean)) / np.array(self.scale)
-        z = self.intercept + standard @ np.array(self.coef)
-        return 1.0 / (1.0 + np.exp(-np.clip(z, -700, 700)))
+        return 1.0 / (1.0 + np.exp(-np.clip(self.logits(x), -700, 700)))
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> LogisticModel:
@@ -101,3 +106,19 @@ def fit(
     return LogisticModel(tuple(features), tuple(float(v) for v in mean),
                          tuple(float(v) for v in scale), tuple(float(v) for v in w[1:]),
                          float(w[0]))
+
+
+def read_json(path: Path, error: type[ModelFormatError]) -> dict[str, Any]:
+    """The JSON object stored in `path`; `error` (naming the path) if it is not one."""
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError) as exc:
+        raise error(f"{path}: {exc}") from None
+    if not isinstance(data, dict):
+        raise error(f"{path}: expected a JSON object")
+    return data
+
+
+def write_json(path: Path, data: dict[str, Any]) -> None:
+    """`data` as a reviewed file: indented, non-ASCII kept as written, ending in a newline."""
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", "utf-8")

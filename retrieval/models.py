@@ -44,7 +44,8 @@ class Entry:
 @dataclass(frozen=True)
 class Hit:
     entry: Entry
-    score: float  # fused score in [0, 1], comparable across queries (orders the hits)
+    score: float  # fused score in [0, 1], comparable across queries (the re-ranker may
+    # re-order the first hits; past them this orders the hits)
     lexical: float = 0.0
     dense: float = 0.0
 

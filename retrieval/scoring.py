@@ -9,6 +9,8 @@ Both weights were chosen by 5-fold cross-validation repeated 10 times on the Ama
 set: 0.9 / 0.7 won 48 of the 50 training folds (0.85 / 0.7 the other 2), and per-query min-max
 or z-score normalisation, free per-field weights, a learned (listwise) combination and dense
 pseudo-relevance feedback did no better on the held-out folds (docs/benchmarks.md, "Retrieval").
+What did help is a second pass over the head of this ranking (retrieval.rerank), which reads
+per-query facts a fixed-scale sum cannot.
 """
 
 from __future__ import annotations

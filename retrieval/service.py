@@ -23,6 +23,7 @@ from retrieval.language import detect_lang
 from retrieval.models import Entry, SearchResult, Visibility
 from retrieval.queries import DEFAULT_MAX_TOKENS, PreparedQuery, QueryError, prepare
 from retrieval.query_cache import Vector
+from retrieval.rerank import Candidates, Reranker, default_reranker
 from retrieval.scoring import Scoring
 from retrieval.tokenizer import tokenize
 
@@ -48,6 +49,7 @@ class Retriever:
         scoring: Scoring | None = None,
         source: KnowledgeSource | None = None,
         confidence: ConfidenceModel | None = None,
+        reranker: Reranker | None = None,
         queries: EmbeddingPool | None = None,
         max_query_tokens: int = DEFAULT_MAX_TOKENS,
     ) -> None:
@@ -57,6 +59,8 @@ class Retriever:
         self.max_query_tokens = max_query_tokens
         self.scoring = scoring or Scoring()
         self.confidence = confidence or default_model()
+        # The shipped re-ranker unless one is given; set to None to rank by fusion alone.
+        self.reranker = reranker or default_reranker()
         self._source = source
         self._reload_lock = threading.Lock()
 
@@ -69,13 +73,15 @@ class Retriever:
         scoring: Scoring | None = None,
         cache: EmbeddingCache | None = None,
         confidence: ConfidenceModel | None = None,
+        reranker: Reranker | None = None,
         queries: EmbeddingPool | None = None,
     ) -> Retriever:
         """An in-memory retriever over `entries` (tests, evaluation, tools)."""
         index = HybridIndex.build(
             list(entries), embedder, cache if cache is not None else EmbeddingCache()
         )
-        return cls(index, embedder, scoring=scoring, confidence=confidence, queries=queries)
+        return cls(index, embedder, scoring=scoring, confidence=confidence, reranker=reranker,
+                   queries=queries)
 
     @property
     def entries(self) -> list[Entry]:
@@ -137,7 +143,14 @@ class Retriever:
     ) -> tuple[Ranking, int]:
         index = self._index  # one read: a concurrent reload cannot change it mid-search
         parsed = Query(prepared.text, tokenize(prepared.text), vector)
-        return index.rank(parsed, visibility, k, self.scoring), len(parsed.tokens)
+        return index.rank(parsed, visibility, k, self.scoring, self.reranker), len(parsed.tokens)
+
+    def candidates(self, query: str, visibility: Visibility, depth: int) -> tuple[
+            list[Entry], Candidates]:
+        """The head of the fused ranking as a re-ranker reads it (for fitting one)."""
+        prepared = self.prepare(query)
+        parsed = Query(prepared.text, tokenize(prepared.text), self.queries.vector(prepared, ""))
+        return self._index.candidates(parsed, visibility, depth, self.scoring)
 
     def reload_if_changed(self) -> bool:
         """Rebuild from the knowledge files if any changed; True if a new index is serving."""

@@ -148,7 +148,8 @@ def test_stronger_penalty_shrinks_towards_the_base_rate() -> None:
 def typical(**changes: float) -> Evidence:
     base = Evidence(top_score=0.86, lead=0.03, question_similarity=0.92, question_lead=0.02,
                     agreement=1.0, duplicates=0.0, query_terms=1.6, lead_spread=1.5,
-                    top_spread=1.5, neighbourhood=0.88, lexical_lead=0.05, dense_lead=0.01)
+                    top_spread=1.5, neighbourhood=0.88, lexical_lead=0.05, dense_lead=0.01,
+                    rerank_lead=1.0, fusion_agrees=1.0)
     return replace(base, **changes)
 
 

@@ -87,8 +87,17 @@ def test_unrelated_question_abstains(retriever: Retriever, nonsense: str) -> Non
 
 def test_scores_are_ranked_and_within_unit_range(retriever: Retriever) -> None:
     hits = retriever.search("パスワード", Visibility.INTERNAL, k=50).hits
-    scores = [h.score for h in hits]
+    # The re-ranker re-orders the head; past it, and without it, the fused score orders.
+    depth = retriever.reranker.depth if retriever.reranker else 0
+    scores = [h.score for h in hits[depth:]]
     assert scores == sorted(scores, reverse=True)
+    kept, retriever.reranker = retriever.reranker, None
+    try:
+        fused = [h.score for h in retriever.search("パスワード", Visibility.INTERNAL, k=50).hits]
+    finally:
+        retriever.reranker = kept
+    assert fused == sorted(fused, reverse=True)
+    assert sorted(fused) == sorted(h.score for h in hits)  # the same entries, re-ordered
     assert all(0.0 <= h.score <= 1.0 and 0.0 <= h.lexical <= 1.0 for h in hits)
     assert len(hits) == len(FAQ_JA + FAQ_EN + INTERNAL)  # k beyond the corpus: everything
     assert hits[0].entry.id == "password" and hits[0].lexical > 0.9
