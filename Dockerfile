@@ -38,7 +38,6 @@ COPY --from=build --chown=banso:banso /app /app
 
 ENV PATH=/opt/banso/bin:$PATH \
     PYTHONUNBUFFERED=1 \
-    OMP_WAIT_POLICY=PASSIVE \
     BANSO_DATA_DIR=/app/var \
     BANSO_KNOWLEDGE_DIR=/app/knowledge \
     BANSO_LOG_FORMAT=json

