@@ -9,7 +9,7 @@ hand is the kind of code that should not be.
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
 
 import nh3
 from markdown_it import MarkdownIt
@@ -34,6 +34,10 @@ def _renderer() -> MarkdownIt:
         ["table", "strikethrough"])
 
 
+# Every /api/ask renders the bodies of the entries it shows; bodies repeat, and rendering plus
+# sanitising was 13 % of a cached question's server CPU (py-spy, docs/benchmarks.md). Bounded:
+# an edited entry is a new key, its old rendering ages out.
+@lru_cache(maxsize=1024)
 def to_html(markdown: str) -> str:
     """Sanitised HTML of `markdown` (headings start at h3: the page's own title is h1)."""
     html = _renderer().render(markdown).replace("<h1>", "<h3>").replace("</h1>", "</h3>")
