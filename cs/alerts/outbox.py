@@ -228,7 +228,7 @@ class Outbox:
         if alert.ts is None or alert.channel is None:
             if op is OutboxOp.THREAD and alert.delivery == Delivery.CARD.value:
                 raise _Defer
-            if op is OutboxOp.UPDATE_ALERT and _post_in_flight(session, alert):
+            if op is OutboxOp.UPDATE_ALERT and _post_rendered(session, alert):
                 # Another worker may have rendered the first post before this change committed:
                 # skipping now could leave the card without it (an alert that joined the card).
                 raise _Defer
@@ -378,11 +378,16 @@ class _Recall:
         return found
 
 
-def _post_in_flight(session: Session, alert: Alert) -> bool:
-    """Is the alert's first post being sent (claimed by a worker) right now?"""
+def _post_rendered(session: Session, alert: Alert) -> bool:
+    """Has the alert's first post been rendered: being sent, or sent since its ts was read?
+
+    SQLite reads outside a write are not one snapshot (each SELECT sees the latest commit), so
+    a post can finish between reading the alert's ts and this look-up: "sent" counts too, and
+    the deferred update finds the ts on its next round."""
     return session.scalar(select(OutboxMessage.id).where(
         OutboxMessage.alert_id == alert.id, OutboxMessage.op == OutboxOp.POST_ALERT.value,
-        OutboxMessage.status == OutboxStatus.SENDING.value).limit(1)) is not None
+        OutboxMessage.status.in_([OutboxStatus.SENDING.value, OutboxStatus.SENT.value]))
+        .limit(1)) is not None
 
 
 def outbox_for(services: Services, client: WebClient | None) -> Outbox:
