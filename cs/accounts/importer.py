@@ -19,7 +19,7 @@ from enum import Enum
 from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import select, tuple_
+from sqlalchemy import Select, select, tuple_
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
@@ -230,14 +230,16 @@ def _lock_accounts(session: Session, ids: Sequence[str]) -> dict[str, Account]:
     which PostgreSQL's "C" collation gives whatever the database's own collation is."""
     if not ids:
         return {}
-    query = (select(Account).where(Account.id.in_(ids)).order_by(_key_order(session))
-             .with_for_update(key_share=True).execution_options(populate_existing=True))
+    query = _locked_in_key_order(session, Account, ids).execution_options(populate_existing=True)
     return {account.id: account for account in session.scalars(query)}
 
 
-def _key_order(session: Session) -> Any:
+def _locked_in_key_order(session: Session, what: Any, ids: Sequence[str]) -> Select[Any]:
+    """`what` of these accounts, locked FOR NO KEY UPDATE in the importers' key order."""
     postgres = session.get_bind().dialect.name == "postgresql"
-    return Account.id.collate("C") if postgres else Account.id
+    key = Account.id.collate("C") if postgres else Account.id
+    return (select(what).where(Account.id.in_(ids)).order_by(key)
+            .with_for_update(key_share=True))
 
 
 # Columns of the row that describe a change rather than the account: not stored on it.
@@ -514,8 +516,7 @@ def _rebuild_rollups(session: Session, account_ids: list[str], today: date) -> N
     the lock, each would store a rollup missing the other's rows)."""
     if session.get_bind().dialect.name == "postgresql":
         for chunk in _chunks(account_ids):
-            session.execute(select(Account.id).where(Account.id.in_(chunk))
-                            .order_by(_key_order(session)).with_for_update(key_share=True))
+            session.execute(_locked_in_key_order(session, Account.id, chunk))
     rollup.rebuild(session.connection(), account_ids, today)
 
 
