@@ -47,7 +47,7 @@ from cs.accounts.models import Account
 from cs.accounts.rollup import rebuild_all
 from cs.accounts.service import iter_facts
 from cs.alerts.models import AlertKind
-from cs.alerts.parallel import PARALLEL_AFTER, ChunkSelector, chunked, select_one
+from cs.alerts.parallel import PARALLEL_AFTER, BookSelector, chunked, select_one
 from cs.alerts.selection import SelectionContext
 from cs.rules.rules import Assessor
 from jobs.alert_jobs import CHUNK
@@ -278,29 +278,30 @@ def measure(url: str, repeat: int, batch_size: int, workers: int | None,
             return sum(1 for _ in iter_facts(session, NOW, batch_size=batch_size))
 
     def pipeline() -> tuple[int, int, float]:
-        """What the at_risk job does before touching alerts: stream facts, assess each and
+        """What the at_risk job does before touching alerts: read the facts, assess each and
         select the alerts it calls for, in the team's time zone (calendar days), in chunks of
-        the job's size, through the job's ChunkSelector (worker processes past the
-        threshold). The time inside assess + select is only known in process (workers=1)."""
+        the job's size, through the job's BookSelector (worker processes that read their own
+        ranges of accounts, past the threshold). The time inside assess + select is only known
+        in process (workers=1)."""
         clock = time.perf_counter
         assessor = Assessor(rules)
         context = SelectionContext(rules=rules, now=LOCAL_NOW, default_channel="C1")
         kinds = [AlertKind.AT_RISK]
-        select_all = ChunkSelector(assessor, kinds, context, workers=workers,
-                                   parallel_after=parallel_after)
-        in_process = workers == 1 or parallel_after is None
         with factory() as session:
             seen, risky, in_assess = 0, 0, 0.0
-            chunks = chunked(iter_facts(session, LOCAL_NOW, batch_size=batch_size), CHUNK)
-            if in_process:  # one chunk at a time, to time assess + select alone
-                for chunk in chunks:
+            if workers == 1 or parallel_after is None:  # one chunk at a time: time assess alone
+                facts = iter_facts(session, LOCAL_NOW, batch_size=batch_size)
+                for chunk in chunked(facts, CHUNK):
                     started = clock()
                     selected = [select_one(assessor, f, kinds, context) for f in chunk]
                     in_assess += clock() - started
                     seen, risky = seen + len(chunk), risky + sum(1 for c in selected if c)
                 return seen, risky, in_assess
-            for chunk, selected in select_all(chunks):
-                seen, risky = seen + len(chunk), risky + sum(1 for c in selected if c)
+            select_all = BookSelector(assessor, kinds, context, chunk=CHUNK, workers=workers,
+                                      parallel_after=parallel_after)
+            for found in select_all(session):
+                seen += len(found.account_ids)
+                risky += sum(1 for c in found.selected if c)
             return seen, risky, float("nan")
 
     server = None
@@ -433,8 +434,9 @@ def main() -> None:
                         help="worker processes for assess + select (default: one per core; "
                         "1: in process, and the time inside assess is reported)")
     parser.add_argument("--parallel-after", type=int, default=PARALLEL_AFTER,
-                        help="accounts assessed in process before workers start (the job's "
-                        "BANSO_JOB_PARALLEL_AFTER; unset: never)")
+                        help="books of at least this many live accounts are read and "
+                        "assessed in worker processes (the job's BANSO_JOB_PARALLEL_AFTER; "
+                        "unset: never)")
     parser.add_argument("--no-rollups", action="store_true",
                         help="leave usage_rollups empty: the facts fall back to the aggregate")
     parser.add_argument("--measure", help=argparse.SUPPRESS)  # child process mode

@@ -208,9 +208,9 @@ class Settings(BaseSettings):
     )
     scheduler_enabled: bool = Field(True, description="Run scheduled jobs in `banso serve`.")
     job_parallel_after: int | None = Field(
-        None, ge=0, description="Alert jobs assess the accounts after this many in one worker "
-        "process per CPU core; unset: all in the job's process (faster on a busy 2-core "
-        "machine, docs/benchmarks.md).",
+        None, ge=0, description="Alert jobs over at least this many live accounts read and "
+        "assess them in one worker process per CPU core, each reading its own ranges of "
+        "accounts; unset: all in the job's process (docs/benchmarks.md: pays on idle cores).",
     )
 
     # --- community signals (docs/slack.md, "Community members and accounts") ---------------

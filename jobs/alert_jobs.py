@@ -22,13 +22,13 @@ from core.i18n import Lang
 from core.services import Services
 from core.slack import text
 from cs.accounts.models import Account, ContactChange
-from cs.accounts.service import facts_for, iter_facts
+from cs.accounts.service import facts_for
 from cs.alerts import cards
 from cs.alerts.details import card_details, with_details
 from cs.alerts.digest import build_digests, page_message
 from cs.alerts.models import Alert, AlertKind, AlertStatus, DigestPage, OutboxMessage, OutboxOp
 from cs.alerts.outbox import DeliveryReport, Outbox, outbox_for
-from cs.alerts.parallel import ChunkSelector, Selected, chunked, select_one
+from cs.alerts.parallel import BookSelector, Chunk, select_one
 from cs.alerts.selection import SelectionContext
 from cs.alerts.service import (
     AlertCandidate,
@@ -40,12 +40,11 @@ from cs.alerts.service import (
     reconcile,
 )
 from cs.community.activity import sync_activity, window_activity
-from cs.rules.models import AccountFacts
 from cs.rules.rules import Assessor
 
 log = logging.getLogger(__name__)
 
-COMMIT_EVERY = 2000  # accounts per transaction in a real run (a multiple of CHUNK)
+COMMIT_EVERY = 2000  # accounts per transaction in a real run (at least)
 CHUNK = 500  # accounts assessed, then reconciled with one prefetch of their alerts
 ANALYZE_EVERY = 2000  # new alerts between statistics refreshes on PostgreSQL
 
@@ -205,18 +204,18 @@ def _assess_all(session: Session, kinds: tuple[AlertKind, ...], services: Servic
     assess = Assessor(services.rules, context.lang)
     # Facts stream from their own session: committing the writes every few hundred accounts
     # must not close the connection the reader is paging through.
-    analyzed_at = done = 0
-    select_all = ChunkSelector(assess, kinds, context,
-                               parallel_after=services.settings.job_parallel_after)
+    analyzed_at = done = committed = 0
+    select_all = BookSelector(assess, kinds, context, chunk=CHUNK,
+                              parallel_after=services.settings.job_parallel_after)
     with services.session_factory() as reader:
         community = window_activity(reader, context.now, services.rules.health.measures.community,
                                     details_from=services.rules.risk.support_friction_questions)
-        facts = iter_facts(reader, context.now, community=community)
-        for chunk, selected in select_all(chunked(facts, CHUNK)):
-            seen.update(f.account_id for f in chunk)
-            _chunk(session, chunk, selected, kinds, context, now, report)
-            done += len(chunk)
-            if commit_every and done % commit_every == 0:
+        for chunk in select_all(reader, community):
+            seen.update(chunk.account_ids)
+            _chunk(session, chunk, kinds, context, now, report)
+            done += len(chunk.account_ids)
+            if commit_every and done - committed >= commit_every:
+                committed = done
                 session.commit()
                 session.expunge_all()  # done with these rows: keep memory flat
                 analyzed_at = _refresh_stats(session, report, analyzed_at)
@@ -239,62 +238,58 @@ def _refresh_stats(session: Session, report: JobReport, analyzed_at: int) -> int
     return opened
 
 
-def _chunk(session: Session, chunk: list[AccountFacts], selected: list[Selected],
-           kinds: tuple[AlertKind, ...], selection: SelectionContext, now: datetime,
-           report: JobReport) -> None:
+def _chunk(session: Session, chunk: Chunk, kinds: tuple[AlertKind, ...],
+           selection: SelectionContext, now: datetime, report: JobReport) -> None:
     """A chunk's selection (pure, cs.alerts.parallel) reconciled with the database, which is
     touched only for accounts with something to do: most accounts have no candidate and no
     current alert, and cost no query of their own."""
-    report.accounts += len(chunk)
-    found: list[tuple[AccountFacts, list[AlertCandidate]]] = []
-    for facts, candidates in zip(chunk, selected, strict=True):
+    report.accounts += len(chunk.account_ids)
+    found: list[tuple[str, list[AlertCandidate]]] = []
+    for account_id, candidates in zip(chunk.account_ids, chunk.selected, strict=True):
         if candidates is None:
-            report.failed_accounts.append(facts.account_id)  # logged by select_one
+            report.failed_accounts.append(account_id)  # logged by select_one
         else:
-            found.append((facts, candidates))
+            found.append((account_id, candidates))
     begin_write(session)
     details = card_details(session, (c for _, found_ in found for c in found_), selection.now)
-    found = [(facts, [with_details(c, details.get(c.account_id)) for c in candidates])
-             for facts, candidates in found]
-    current = current_alerts(session, [f.account_id for f in chunk], kinds)
+    found = [(account_id, [with_details(c, details.get(c.account_id)) for c in candidates])
+             for account_id, candidates in found]
+    current = current_alerts(session, chunk.account_ids, kinds)
     day = selection.now.date().isoformat()
-    fired = fired_keys(session, [f.account_id for f, candidates in found if candidates], kinds)
-    todo = [(facts, candidates, current.get(facts.account_id, {}))
-            for facts, candidates in found if candidates or facts.account_id in current]
+    fired = fired_keys(session, [key for key, candidates in found if candidates], kinds)
+    todo = [(account_id, candidates, current.get(account_id, {}))
+            for account_id, candidates in found if candidates or account_id in current]
     result = ReconcileResult()
     try:
         # One savepoint for the chunk: PostgreSQL slows down badly past 64 subtransactions
         # in one transaction, so per-account savepoints are only the fallback below.
         with session.begin_nested():
-            for facts, candidates, mine in todo:
-                result.add(reconcile(session, facts.account_id, kinds, candidates, now, day,
+            for account_id, candidates, mine in todo:
+                result.add(reconcile(session, account_id, kinds, candidates, now, day,
                                      mine, fired, one_card=True))
     except Exception:
         log.warning("alert chunk failed; retrying its accounts one by one", exc_info=True)
-        for facts, candidates, _ in todo:
-            _reconcile_one(session, facts, kinds, candidates, now, day, report)
+        for account_id, candidates, _ in todo:
+            _reconcile_one(session, account_id, kinds, candidates, now, day, report)
         return
     report.alerts.add(result)
 
 
-def _reconcile_one(session: Session, facts: AccountFacts, kinds: tuple[AlertKind, ...],
+def _reconcile_one(session: Session, account_id: str, kinds: tuple[AlertKind, ...],
                    candidates: list[AlertCandidate], now: datetime, day: str,
                    report: JobReport) -> None:
     try:
         with session.begin_nested():
-            report.alerts.add(reconcile(session, facts.account_id, kinds, candidates, now, day,
+            report.alerts.add(reconcile(session, account_id, kinds, candidates, now, day,
                                         one_card=True))
     except IntegrityError:
         # Another writer (the import path) opened the same alert first: the next run sees it.
-        log.info("alert opened concurrently; skipped", extra={"account_id": facts.account_id})
+        log.info("alert opened concurrently; skipped", extra={"account_id": account_id})
     except Exception:
-        _failed(facts, report)
-
-
-def _failed(facts: AccountFacts, report: JobReport) -> None:
-    # One bad account (an unknown currency, a data error) must not stop the others.
-    log.exception("alert job failed for one account", extra={"account_id": facts.account_id})
-    report.failed_accounts.append(facts.account_id)
+        # One account's data error must not stop the others.
+        log.exception("alert reconcile failed for one account",
+                      extra={"account_id": account_id})
+        report.failed_accounts.append(account_id)
 
 
 def _end_for_gone_accounts(session: Session, kinds: tuple[AlertKind, ...], seen: set[str],
@@ -352,8 +347,9 @@ def alert_contact_changes(services: Services, change_ids: list[int], now: dateti
         facts = [facts_for(session, account_id, context.now, community.get(account_id))
                  for account_id in accounts if session.get(Account, account_id) is not None]
         assess = Assessor(services.rules, context.lang)
-        _chunk(session, facts, [select_one(assess, f, kinds, context) for f in facts], kinds,
-               context, now, report)
+        chunk = Chunk([f.account_id for f in facts],
+                      [select_one(assess, f, kinds, context) for f in facts])
+        _chunk(session, chunk, kinds, context, now, report)
         session.commit()
     report.delivery = outbox(services).deliver_all(now)
     return report

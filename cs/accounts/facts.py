@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
+from itertools import pairwise
 from typing import Any
 
-from sqlalchemy import Executable, Select, String, and_, cast, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Executable, Select, String, and_, cast, func, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from cs.accounts.models import (
     LIVE_STATUSES,
@@ -33,6 +35,39 @@ _STATUS = 7
 _ROLLED = 13  # where the rollup's columns start in an accounts row (its account id first)
 
 
+@dataclass(frozen=True)
+class IdRange:
+    """Account ids from `start` (inclusive) to `stop` (exclusive), compared by the database
+    (its collation), never by Python; None: unbounded on that side."""
+
+    start: str | None = None
+    stop: str | None = None
+
+    def of(self, column: InstrumentedAttribute[str]) -> list[ColumnElement[bool]]:
+        found = [] if self.start is None else [column >= self.start]
+        return found if self.stop is None else [*found, column < self.stop]
+
+
+ALL_IDS = IdRange()
+
+
+def id_ranges(session: Session, size: int) -> list[IdRange]:
+    """The live accounts cut into consecutive ranges of `size` accounts (the last one
+    shorter), which together hold every account id once."""
+    numbered = select(_a.id, func.row_number().over(order_by=_a.id).label("n")).where(
+        _a.status.in_(LIVE_STATUSES)).subquery()
+    cuts = session.scalars(select(numbered.c.id).where((numbered.c.n - 1) % size == 0,
+                                                        numbered.c.n > 1)
+                           .order_by(numbered.c.id)).all()
+    bounds: list[str | None] = [None, *cuts, None]
+    return [IdRange(start, stop) for start, stop in pairwise(bounds)]
+
+
+def live_count(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(_a)
+                          .where(_a.status.in_(LIVE_STATUSES))) or 0
+
+
 def _accounts_query(today: date) -> Select[*tuple[Any, ...]]:
     """Accounts with their rollup of `today` (NULLs where there is none). Column order matters:
     _facts unpacks these rows positionally (measurably faster at 100k)."""
@@ -44,10 +79,10 @@ def _accounts_query(today: date) -> Select[*tuple[Any, ...]]:
     ).outerjoin(_r, and_(_r.account_id == _a.id, _r.as_of == today))
 
 
-def _unrolled_usage(today: date) -> Select[Any]:
-    """The usage aggregate of the live accounts without a rollup of `today`."""
+def _unrolled_usage(today: date, ids: IdRange) -> Select[Any]:
+    """The usage aggregate of the live accounts in `ids` without a rollup of `today`."""
     unrolled = (select(_a.id).outerjoin(_r, and_(_r.account_id == _a.id, _r.as_of == today))
-                .where(_r.account_id.is_(None), _a.status.in_(LIVE_STATUSES)))
+                .where(_r.account_id.is_(None), _a.status.in_(LIVE_STATUSES), *ids.of(_a.id)))
     return reductions(today, unrolled)
 
 
@@ -57,9 +92,9 @@ class UnknownAccountError(LookupError):
 
 def iter_facts(
     session: Session, now: datetime, batch_size: int = 5000,
-    community: Mapping[str, CommunityActivity] | None = None,
+    community: Mapping[str, CommunityActivity] | None = None, ids: IdRange = ALL_IDS,
 ) -> Iterator[AccountFacts]:
-    """Facts of every live (active or trial) account, in account id order.
+    """Facts of every live (active or trial) account in `ids`, in account id order.
 
     Rows are fetched `batch_size` at a time (server-side cursors on PostgreSQL), so memory stays
     flat. Read from a session of its own if you commit writes while iterating. `community`:
@@ -72,11 +107,11 @@ def iter_facts(
     def stream(query: Executable) -> Iterable[Sequence[Any]]:
         return conn.execute(query.execution_options(yield_per=batch_size))
 
-    accounts = stream(_accounts_query(today).order_by(_a.id))
+    accounts = stream(_accounts_query(today).where(*ids.of(_a.id)).order_by(_a.id))
     # Opened at the first account without a rollup: on the day of an import, never.
-    usage = _Lookahead(lambda: stream(_unrolled_usage(today)))
-    changes = _Lookahead(lambda: stream(_changes_query()))
-    touches = _Lookahead(lambda: stream(_touches_query()))
+    usage = _Lookahead(lambda: stream(_unrolled_usage(today, ids)))
+    changes = _Lookahead(lambda: stream(_changes_query(ids=ids)))
+    touches = _Lookahead(lambda: stream(_touches_query(ids=ids)))
     for account in accounts:
         key = account[0]
         changed, touched = changes.take(key), touches.take_all(key)
@@ -135,17 +170,21 @@ def _flags(stored: Any) -> frozenset[str]:
     return frozenset(json.loads(stored))
 
 
-def _changes_query(account_id: str | None = None) -> Select[str, datetime]:
+def _changes_query(account_id: str | None = None, ids: IdRange = ALL_IDS
+                   ) -> Select[str, datetime]:
     c = ContactChange
-    query = select(c.account_id, func.max(c.changed_at)).group_by(c.account_id)
+    query = (select(c.account_id, func.max(c.changed_at)).where(*ids.of(c.account_id))
+             .group_by(c.account_id))
     if account_id is not None:
         query = query.where(c.account_id == account_id)
     return query.order_by(c.account_id)
 
 
-def _touches_query(account_id: str | None = None) -> Select[str, str, datetime]:
+def _touches_query(account_id: str | None = None, ids: IdRange = ALL_IDS
+                   ) -> Select[str, str, datetime]:
     t = Touchpoint
-    query = select(t.account_id, t.kind, func.max(t.at)).group_by(t.account_id, t.kind)
+    query = (select(t.account_id, t.kind, func.max(t.at)).where(*ids.of(t.account_id))
+             .group_by(t.account_id, t.kind))
     if account_id is not None:
         query = query.where(t.account_id == account_id)
     return query.order_by(t.account_id)

@@ -1,40 +1,55 @@
-"""Assess and select over chunks of accounts, in worker processes once a run is large.
+"""Read, assess and select every live account of a book, in worker processes once it is large.
 
-The rules are pure (facts in, candidates out), so chunks of facts can go to worker processes
-while the job's own process keeps reading facts from the database and writing alerts. Only
-when configured (BANSO_JOB_PARALLEL_AFTER), and the first `parallel_after` accounts are always
-assessed in process: a small book never starts a pool. Results come back in the chunks' order and
-are the same as the in-process ones: the same functions run on the same facts.
+The rules are pure (facts in, candidates out), and the facts of a range of account ids are a few
+range queries (cs.accounts.facts.IdRange). So past `parallel_after` live accounts the book is
+cut into ranges and each worker process reads its ranges through a connection of its own,
+assesses and selects, and sends back only the selections (account ids and candidates: most
+accounts have none). The job's process meanwhile reconciles the results with the database, in
+range order, i.e. in account id order as one process would go (the job's rule against
+deadlocks: writers go in account id order). The results are the ones of one process: the same
+functions run on the same facts. Each range is read in its own transaction, so a range sees
+the book as it was when that range was read (an import committing meanwhile reaches the ranges
+read after it, and the next run).
+
+An in-memory SQLite database is not reachable from another process: it is always read here.
 
 Measured (docs/benchmarks.md, "Daily health + alert selection"): at 100,000 accounts, assess +
-select is most of the run once the facts come from the rollups; on the shared 2-core machine
-(load 5-7) the workers did not pay, hence off by default.
+select is most of the run once the facts come from the rollups.
 """
 
 from __future__ import annotations
 
+import gc
 import logging
+import math
 import multiprocessing
 import os
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
 from typing import TypeVar
 
-from core.i18n import Lang
-from core.rules_config import RulesConfig
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from core.db import make_engine, make_session_factory
+from cs.accounts.facts import ALL_IDS, IdRange, id_ranges, iter_facts, live_count
 from cs.alerts.models import AlertKind
 from cs.alerts.selection import SelectionContext, select_alerts
 from cs.alerts.service import AlertCandidate
-from cs.rules.models import AccountFacts
+from cs.rules.models import AccountFacts, CommunityActivity
 from cs.rules.rules import Assessor
 
 log = logging.getLogger(__name__)
 
-# Off unless configured: on the shared 2-core machine the run with workers cost 1.7-1.9x the
-# CPU of the one in process and took 1.8-2.4x as long (docs/benchmarks.md); with idle cores
-# they may pay.
+# Off unless configured (BANSO_JOB_PARALLEL_AFTER): a small book never starts a pool, and on a
+# machine whose cores are busy with other work the workers only add their own cost.
 PARALLEL_AFTER: int | None = None
+# Accounts per range a worker reads at once: enough ranges to keep every worker busy to the
+# end of the book, few enough that a range's connection and queries cost little.
+MAX_RANGE = 5000
+RANGES_PER_WORKER = 4
 Selected = list[AlertCandidate] | None  # None: the account failed (logged where it ran)
 T = TypeVar("T")
 
@@ -45,55 +60,92 @@ def select_one(assess: Assessor, facts: AccountFacts, kinds: Sequence[AlertKind]
         return select_alerts(assess(facts, context.now), kinds, context)
     except Exception:
         # One bad account (an unknown currency, a data error) must not stop the others.
-        log.exception("alert job failed for one account",
+        log.exception("alert selection failed for one account",
                       extra={"account_id": facts.account_id})
         return None
 
 
-class ChunkSelector:
-    """`select_one` over every account of a stream of chunks, in order, with `workers`
-    processes once `parallel_after` accounts have been seen (None, or workers <= 1: never)."""
+@dataclass(frozen=True)
+class Chunk:
+    """The selections of up to `chunk` consecutive live accounts, in account id order."""
+
+    account_ids: list[str]
+    selected: list[Selected]
+
+
+@dataclass(frozen=True)
+class _Task:
+    """What a worker needs besides the range: fixed for a run, inherited when it forks."""
+
+    url: str
+    assess: Assessor
+    kinds: tuple[AlertKind, ...]
+    context: SelectionContext
+    community: Mapping[str, CommunityActivity]
+    chunk: int
+
+
+class BookSelector:
+    """`select_one` over every live account, in chunks of `chunk` accounts in account id order,
+    with `workers` processes once the book has `parallel_after` live accounts (None, or
+    workers <= 1: never)."""
 
     def __init__(self, assess: Assessor, kinds: Sequence[AlertKind], context: SelectionContext,
-                 *, workers: int | None = None,
+                 *, chunk: int, workers: int | None = None,
                  parallel_after: int | None = PARALLEL_AFTER) -> None:
         self.assess, self.kinds, self.context = assess, tuple(kinds), context
+        self.chunk = chunk
         self.workers = (os.cpu_count() or 1) if workers is None else workers
         self.parallel_after = parallel_after
 
-    def __call__(self, chunks: Iterable[list[AccountFacts]]
-                 ) -> Iterator[tuple[list[AccountFacts], list[Selected]]]:
-        seen = 0
-        pool: ProcessPoolExecutor | None = None
-        pending: deque[tuple[list[AccountFacts], Future[list[Selected]]]] = deque()
-        try:
-            for chunk in chunks:
-                if pool is None and (self.workers <= 1 or self.parallel_after is None
-                                     or seen < self.parallel_after):
-                    seen += len(chunk)
-                    yield chunk, [select_one(self.assess, facts, self.kinds, self.context)
-                                  for facts in chunk]
-                    continue
-                pool = pool or self._pool()
-                pending.append((chunk, pool.submit(_select_chunk, chunk)))
-                # Two chunks queued per worker: they never wait for work, memory stays flat.
-                while len(pending) > 2 * self.workers:
-                    done, future = pending.popleft()
-                    yield done, future.result()
-            while pending:
-                done, future = pending.popleft()
-                yield done, future.result()
-        finally:
-            if pool is not None:
-                pool.shutdown(cancel_futures=True)
+    def __call__(self, reader: Session,
+                 community: Mapping[str, CommunityActivity] | None = None) -> Iterator[Chunk]:
+        """`reader`: a session of its own (the caller may commit writes meanwhile)."""
+        engine = reader.connection().engine
+        task = _Task(_url(engine), self.assess, self.kinds, self.context, community or {},
+                     self.chunk)
+        live = live_count(reader) if self._may_fork(engine) else 0
+        if self.parallel_after is None or live < max(self.parallel_after, 1):
+            yield from _select_range(task, reader, ALL_IDS)
+            return
+        size = min(MAX_RANGE, max(self.chunk, math.ceil(live / (RANGES_PER_WORKER
+                                                                 * self.workers))))
+        yield from self._in_workers(task, id_ranges(reader, size))
 
-    def _pool(self) -> ProcessPoolExecutor:
+    def _may_fork(self, engine: Engine) -> bool:
+        in_memory = engine.dialect.name == "sqlite" and engine.url.database in (None, "",
+                                                                                ":memory:")
+        return self.workers > 1 and self.parallel_after is not None and not in_memory
+
+    def _in_workers(self, task: _Task, ranges: list[IdRange]) -> Iterator[Chunk]:
         # fork: a worker starts in milliseconds with every module already imported (spawn
-        # re-imports them, ~0.5 s of CPU each); it touches no inherited connection or lock.
-        return ProcessPoolExecutor(
-            self.workers, mp_context=multiprocessing.get_context("fork"),
-            initializer=_start_worker,
-            initargs=(self.assess.rules, self.assess.lang, self.kinds, self.context))
+        # re-imports them, ~0.5 s of CPU each) and inherits the task without pickling it; it
+        # never touches an inherited connection (it opens its own from the URL).
+        pool = ProcessPoolExecutor(
+            min(self.workers, len(ranges)), mp_context=multiprocessing.get_context("fork"),
+            initializer=_start_worker, initargs=(task,))
+        pending: deque[Future[list[Chunk]]] = deque()
+        try:
+            for ids in ranges:
+                pending.append(pool.submit(_select_in_worker, ids))
+                # Two ranges queued per worker: they never wait for work, memory stays flat.
+                while len(pending) > 2 * self.workers:
+                    yield from pending.popleft().result()
+            while pending:
+                yield from pending.popleft().result()
+        finally:
+            pool.shutdown(cancel_futures=True)
+
+
+def _url(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=False)
+
+
+def _select_range(task: _Task, session: Session, ids: IdRange) -> Iterator[Chunk]:
+    facts = iter_facts(session, task.context.now, community=task.community, ids=ids)
+    for chunk in chunked(facts, task.chunk):
+        yield Chunk([f.account_id for f in chunk],
+                    [select_one(task.assess, f, task.kinds, task.context) for f in chunk])
 
 
 def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
@@ -107,17 +159,25 @@ def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
         yield chunk
 
 
-# A worker's own assessor (and memo), made once when the worker starts.
-_worker: tuple[Assessor, tuple[AlertKind, ...], SelectionContext] | None = None
+# A worker's task and its own engine, set once when the worker starts.
+_worker: tuple[_Task, Engine] | None = None
 
 
-def _start_worker(rules: RulesConfig, lang: Lang, kinds: tuple[AlertKind, ...],
-                  context: SelectionContext) -> None:
+def _start_worker(task: _Task) -> None:
     global _worker
-    _worker = (Assessor(rules, lang), kinds, context)
+    # Everything inherited lives as long as the worker: out of the collector's sight, its
+    # collections scan only what the worker itself makes.
+    gc.freeze()
+    _worker = (task, make_engine(task.url))
 
 
-def _select_chunk(chunk: list[AccountFacts]) -> list[Selected]:
+def _select_in_worker(ids: IdRange) -> list[Chunk]:
     assert _worker is not None, "worker not started"
-    assess, kinds, context = _worker
-    return [select_one(assess, facts, kinds, context) for facts in chunk]
+    task, engine = _worker
+    try:
+        with make_session_factory(engine)() as session:
+            return list(_select_range(task, session, ids))
+    finally:
+        # A worker ends without running finalizers: give the connection back to the server
+        # now rather than leave the server to find it gone.
+        engine.dispose()

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.db import Base
 from core.rules_config import load_rules
+from cs.accounts.facts import id_ranges
 from cs.accounts.models import Account, ContactChange, Touchpoint, UsageSnapshot
 from cs.accounts.service import (
     TouchpointError,
@@ -218,3 +219,27 @@ def test_side_tables_line_up_with_accounts_that_have_none(
         assert got.active_users == (n + 1 if n % 2 == 0 else 0), account_id
         assert got.last_contact_change_at == (NOW - timedelta(days=n) if n % 3 == 0 else None)
         assert set(got.last_touch_at) == ({"call", "email"} if n in (1, 4) else set())
+
+
+def test_ranges_of_accounts_read_apart_give_the_whole_book_once(
+    session_factory: sessionmaker[Session],
+) -> None:
+    """What worker processes read (cs.alerts.parallel): every live account in exactly one
+    range, with its own usage, contact change and touches, whatever the ids' collation."""
+    ids = [f"{prefix}{n:02d}" for n in range(9) for prefix in ("a-", "B-", "日本-", "Ö")]
+    with session_factory.begin() as session:
+        for n, account_id in enumerate(ids):
+            add_account(session, account_id, status="churned" if n % 7 == 3 else "active")
+            add_usage(session, account_id, 0, active_users=n % 10 + 1)
+            if n % 4 == 0:
+                session.add(ContactChange(account_id=account_id, new_name="x", new_email="x@x.jp",
+                                          changed_at=NOW - timedelta(days=n % 9)))
+                session.add(Touchpoint(account_id=account_id, kind="call",
+                                       at=NOW - timedelta(days=1), created_at=NOW))
+    with session_factory() as session:
+        whole = list(iter_facts(session, NOW))
+        ranges = id_ranges(session, 5)
+        apart = [f for ids_ in ranges for f in iter_facts(session, NOW, ids=ids_, batch_size=2)]
+    assert len(whole) == len(ids) - sum(1 for n in range(len(ids)) if n % 7 == 3)
+    assert len(ranges) == -(-len(whole) // 5)  # ranges of 5 live accounts, the last shorter
+    assert apart == whole
