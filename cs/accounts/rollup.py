@@ -4,8 +4,11 @@
 snapshot, the ones 14 and 30 days back, logins, inquiries), computed for one local day. A
 `UsageRollup` row is that aggregate stored for the day in `as_of`: the usage importer
 rebuilds the rows of the accounts it touched in its own transaction, so a row is the aggregate
-of its day until usage changes. `cs.accounts.facts` reads the row when `as_of` is the day it
-is asked about and falls back to the aggregate otherwise (a day later the windows have moved).
+of its day until usage changes. Nothing rebuilds rows as days pass: an account's row is of
+the local day of its last usage import (or of the demo seed, or of the migration's back-fill,
+the only other writers). `cs.accounts.facts` reads the row when `as_of` is the day it is
+asked about and falls back to the aggregate otherwise (a day later the windows have moved):
+on a day without a usage import, every live account's facts come from the aggregate.
 
 Measured (docs/benchmarks.md, "Daily health + alert selection"): the aggregate costs 1.6x the
 plain GROUP BY over usage; reading 100,000 rollup rows joined to the accounts costs a few % of
@@ -47,6 +50,7 @@ SETUP_COMPARE_DAYS = 14
 RATIO_COMPARE_DAYS = 30
 INQUIRY_WINDOW_DAYS = 30
 _CHUNK = 500  # accounts per rebuild statement: well under SQLite's and psycopg's parameter limits
+REBUILD_BATCH = 5000  # rows `rebuild_all` fetches and upserts at a time: memory holds one batch
 
 
 class UsageRollup(Base):
@@ -161,16 +165,16 @@ def rebuild_all(conn: Connection, today: date) -> int:
     number of rows written. Streams the aggregate, so memory holds one batch and the ids."""
     with_usage: set[str] = set()
     batch: list[tuple[str, tuple[Any, ...]]] = []
-    for row in conn.execute(reductions(today).execution_options(yield_per=5000)):
+    for row in conn.execute(reductions(today).execution_options(yield_per=REBUILD_BATCH)):
         with_usage.add(row[0])
         batch.append((row[0], tuple(row[1:])))
-        if len(batch) == 5000:
+        if len(batch) == REBUILD_BATCH:
             _upsert(conn, batch, today)
             batch = []
     _upsert(conn, batch, today)
     without = [key for key in conn.scalars(select(Account.id)) if key not in with_usage]
-    for start in range(0, len(without), 5000):
-        _upsert(conn, [(key, NO_USAGE) for key in without[start:start + 5000]], today)
+    for start in range(0, len(without), REBUILD_BATCH):
+        _upsert(conn, [(key, NO_USAGE) for key in without[start:start + REBUILD_BATCH]], today)
     return len(with_usage) + len(without)
 
 

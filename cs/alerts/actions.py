@@ -19,6 +19,8 @@ from cs.accounts.service import record_touchpoint
 from cs.alerts.models import ActionKind, Alert, AlertAction, AlertStatus, Delivery
 from cs.alerts.service import place_card, thread, touch
 
+# The thread event of a take-over that joined the account's card of the day.
+JOINED_TAKE_OVER = "take_over_joined"
 # Two "log a call" clicks by one person on one alert this close together are one call.
 TOUCH_DOUBLE_CLICK = timedelta(seconds=60)
 
@@ -74,7 +76,7 @@ def apply_click(session: Session, click: Click) -> ClickOutcome:
     alert.last_action, alert.last_action_by, alert.last_action_at = (
         click.action.value, click.user_id, click.at)
     touch(session, alert, click.at)
-    thread(session, alert, f"action:{action.id}", click.at, _thread_payload(click))
+    thread(session, alert, f"action:{action.id}", click.at, _thread_payload(alert, click))
     return ClickOutcome(True, alert)
 
 
@@ -130,8 +132,12 @@ def _payload(alert: Alert, click: Click) -> dict[str, Any]:
     return payload
 
 
-def _thread_payload(click: Click) -> dict[str, Any]:
-    return {"event": click.action.value, "user": click.user_id, **_click_details(click)}
+def _thread_payload(alert: Alert, click: Click) -> dict[str, Any]:
+    event = click.action.value
+    if click.action is ActionKind.TAKE_OVER and alert.card_of is not None:
+        # It joined the account's card of the day: one line says both, not a line for each.
+        event = JOINED_TAKE_OVER
+    return {"event": event, "user": click.user_id, **_click_details(click)}
 
 
 def _click_details(click: Click) -> dict[str, Any]:
@@ -172,7 +178,8 @@ def _log_touch(session: Session, alert: Alert, click: Click) -> None:
 
 def _take_over(session: Session, alert: Alert, click: Click) -> None:
     """A digest item someone wants to handle: from now on a regular card, theirs — on the
-    account's card of the day if it already has one (one top-level card a day), else its own."""
+    account's card of the day if it already has one (one top-level card a day), else its own.
+    `apply_click` then re-renders that card once and writes its one thread line."""
     alert.delivery = Delivery.CARD.value
     alert.assignee_user_id = click.user_id
     alert.acknowledged_by, alert.acknowledged_at = click.user_id, click.at

@@ -186,10 +186,11 @@ def _open(
     session.add(alert)
     session.flush()
     if alert.delivery == Delivery.CARD.value:
-        if one_card:
-            place_card(session, alert, date.fromisoformat(local_day), now)
-        else:
+        if not one_card:
             post_card(session, alert, now)
+        elif place_card(session, alert, date.fromisoformat(local_day), now) is not None:
+            touch(session, alert, now)
+            thread(session, alert, f"joined:{alert.id}", now, {"event": "grouped"})
     result.opened.append(alert.id)
 
 
@@ -198,12 +199,17 @@ def place_card(session: Session, alert: Alert, day: date, now: datetime) -> Aler
 
     The job opening an alert and a take-over of a digest item both come here: if the account
     already has a card that day the alert joins it (returned), else it posts its own and has
-    claimed the day, so whatever opens later that day joins this one."""
+    claimed the day, so whatever opens later that day joins this one.
+
+    Joining queues nothing: the caller `touch`es the alert (one re-render of the card it
+    joined) and writes the one thread line that says why it is there — the job "joined today's
+    card", a take-over who took it over and that it joined — so a take-over is not announced
+    twice."""
     host = todays_card(session, alert, day)
     if host is None:
         post_card(session, alert, now)
     else:
-        join_card(session, alert, host, now)
+        alert.card_of, alert.channel, alert.ts = host.id, host.channel, host.ts
     return host
 
 
@@ -214,13 +220,6 @@ def post_card(session: Session, alert: Alert, now: datetime) -> None:
     enqueue(session, f"post:{alert.dedupe_key}", OutboxOp.POST_ALERT, alert, now, guard=False)
 
 
-def join_card(session: Session, alert: Alert, host: Alert, now: datetime) -> None:
-    """Put `alert` on `host`'s card: its own state and buttons there, announced in the thread."""
-    alert.card_of, alert.channel, alert.ts = host.id, host.channel, host.ts
-    touch(session, host, now)
-    thread(session, host, f"joined:{alert.id}", now, {"event": "grouped"})
-
-
 def todays_card(session: Session, alert: Alert, day: date) -> Alert | None:
     """The card this account already got on `day`, or None: `alert` has just claimed the day.
 
@@ -228,8 +227,8 @@ def todays_card(session: Session, alert: Alert, day: date) -> Alert | None:
     once (two job processes, a job and a take-over click) cannot both win: PostgreSQL makes the
     second INSERT wait for the first transaction and then skip it; SQLite has one writer at a
     time. A crash before the commit undoes the claim with the alert and its queued post.
-    The card is locked (PostgreSQL) like the job's own alerts: its revision is bumped here, and
-    a click on it at the same moment must wait rather than collide on the next update key."""
+    The card is locked (PostgreSQL) like the job's own alerts: a click on it at the same moment
+    waits until the alert joining it is committed."""
     claim = insert_for(session, AlertCard).values(
         account_id=alert.account_id, day=day, alert_id=alert.id,
     ).on_conflict_do_nothing(index_elements=["account_id", "day"]).returning(AlertCard.alert_id)

@@ -48,10 +48,16 @@ EXISTING = [(1, datetime(2026, 11, 24, 2, 0, tzinfo=UTC), "card", None),  # 11-2
             (2, datetime(2026, 11, 24, 15, 30, tzinfo=UTC), "card", None),  # 11-25 00:30 Tokyo
             (3, datetime(2026, 11, 25, 1, 0, tzinfo=UTC), "card", 2),  # joined card 2
             (4, datetime(2026, 11, 25, 1, 5, tzinfo=UTC), "card", None),  # an earlier race's twin
-            (5, datetime(2026, 11, 25, 1, 0, tzinfo=UTC), "digest", None)]
+            (5, datetime(2026, 11, 25, 1, 0, tzinfo=UTC), "digest", None),
+            (6, datetime(2026, 11, 20, 1, 0, tzinfo=UTC), "card", None),  # taken over, below
+            (7, datetime(2026, 11, 26, 1, 0, tzinfo=UTC), "card", None),  # 11-26 10:00 Tokyo
+            (8, datetime(2026, 11, 21, 1, 0, tzinfo=UTC), "card", None)]  # taken over, below
+# Digest items taken over (alert id, click): a card of the click's local day, not the opening's.
+TAKEN_OVER = [(6, datetime(2026, 11, 26, 2, 0, tzinfo=UTC)),  # 11-26 11:00 Tokyo: after 7
+              (8, datetime(2026, 11, 26, 16, 0, tzinfo=UTC))]  # 11-27 01:00 Tokyo
 
 
-def test_upgrade_claims_each_existing_card_for_its_local_day_and_keeps_race_twins(
+def test_upgrade_claims_each_existing_card_for_the_local_day_it_became_a_card(
     fresh_url: str, database_url: str  # database_url: keeps the test in the PostgreSQL pass
 ) -> None:
     engine = make_engine(fresh_url)
@@ -70,9 +76,15 @@ def test_upgrade_claims_each_existing_card_for_its_local_day_and_keeps_race_twin
         for alert_id, opened, delivery, card_of in EXISTING:
             conn.execute(insert, {"id": alert_id, "key": f"k{alert_id}", "delivery": delivery,
                                   "card_of": card_of, "t": opened})
+        for alert_id, clicked in TAKEN_OVER:
+            conn.execute(text(
+                "INSERT INTO alert_actions (alert_id, user_id, action, action_ts, at, payload) "
+                "VALUES (:id, 'USTAFF', 'take_over', :ts, :t, '{}')").bindparams(
+                    bindparam("t", type_=UtcDateTime())),
+                {"id": alert_id, "ts": f"9{alert_id}.1", "t": clicked})
     migrate(engine, "Asia/Tokyo")
     with engine.connect() as conn:
         rows = conn.execute(text("SELECT day, alert_id FROM alert_cards ORDER BY day")).all()
     engine.dispose()
-    assert [(str(day), alert_id) for day, alert_id in rows] == [("2026-11-24", 1),
-                                                                ("2026-11-25", 2)]
+    assert [(str(day), alert_id) for day, alert_id in rows] == [
+        ("2026-11-24", 1), ("2026-11-25", 2), ("2026-11-26", 7), ("2026-11-27", 8)]

@@ -1,9 +1,11 @@
 """One top-level card per account per local day, kept by the database: `alert_cards` holds the
 (account, day) each card claimed, so two job processes racing cannot both post one.
 
-Existing cards are claimed for the local day (settings.timezone) they were opened on. Where
-an earlier race already left two top-level cards of one account on one day, the first (lowest
-id) is that day's card: later alerts join it; the second stays as it is in Slack.
+Existing cards are claimed for the local day (settings.timezone) they became cards on, as
+`place_card` claims them: the day they were opened, or for a digest item taken over, the day of
+the take-over click (its alert opened days earlier, perhaps). Where an earlier race already left
+two top-level cards of one account on one day, the first to become a card (the lowest id on a
+tie) is that day's card: later alerts join it; the second stays as it is in Slack.
 
 Revision ID: alerts_cards_0001
 Revises: alerts_alerts_0001
@@ -46,13 +48,19 @@ def _claim_existing_cards(cards: sa.Table) -> None:
     alerts = sa.table("alerts", sa.column("id", sa.Integer), sa.column("account_id", sa.String),
                       sa.column("delivery", sa.String), sa.column("card_of", sa.Integer),
                       sa.column("opened_at", core.db.UtcDateTime()))
+    actions = sa.table("alert_actions", sa.column("alert_id", sa.Integer),
+                       sa.column("action", sa.String), sa.column("at", core.db.UtcDateTime()))
+    taken = (sa.select(actions.c.alert_id, sa.func.min(actions.c.at).label("at"))
+             .where(actions.c.action == "take_over").group_by(actions.c.alert_id).subquery())
     rows = op.get_bind().execute(
-        sa.select(alerts.c.id, alerts.c.account_id, alerts.c.opened_at)
-        .where(alerts.c.delivery == "card", alerts.c.card_of.is_(None))
-        .order_by(alerts.c.id))
+        sa.select(alerts.c.id, alerts.c.account_id, alerts.c.opened_at, taken.c.at)
+        .outerjoin(taken, taken.c.alert_id == alerts.c.id)
+        .where(alerts.c.delivery == "card", alerts.c.card_of.is_(None)))
+    became = sorted((taken_at or opened_at, alert_id, account_id)
+                    for alert_id, account_id, opened_at, taken_at in rows)
     claimed: dict[tuple[str, date], int] = {}
-    for alert_id, account_id, opened_at in rows:
-        claimed.setdefault((account_id, opened_at.astimezone(tz).date()), alert_id)
+    for at, alert_id, account_id in became:
+        claimed.setdefault((account_id, at.astimezone(tz).date()), alert_id)
     values = [{"account_id": account, "day": day, "alert_id": alert_id}
               for (account, day), alert_id in claimed.items()]
     for start in range(0, len(values), BATCH):

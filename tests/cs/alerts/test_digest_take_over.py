@@ -42,8 +42,9 @@ ASSIGNED_TO = {"ja": "対応者: <@{}>", "en": "Assignee: <@{}>"}
 ASSIGNEE = {lang: text.format(STAFF) for lang, text in ASSIGNED_TO.items()}
 TAKE_OVER = "alert_digest_take_over"
 JOINED = {"ja": "今日のこのカードに加わりました", "en": "joined today's card"}
-TOOK_OVER = {"ja": "<@{}> がダイジェストから引き継ぎました",
-             "en": "<@{}> took this over from the digest"}
+TOOK_OVER_JOINED = {
+    "ja": "<@{}> がこの取引先の別の通知をダイジェストから引き継ぎ、今日のこのカードに加わりました",
+    "en": "<@{}> took over another alert for this account from the digest; it joined today's card"}
 
 
 def _digest(slack_app: SlackApp, stub: SlackStub, lang: Lang = "ja") -> tuple[int, str]:
@@ -224,6 +225,24 @@ def _seed_tech_account(slack_app: SlackApp, mrr: int = 30_000) -> None:
          usage_rows("T1", last_login_days_ago=30))
 
 
+def _at_risk_item(slack_app: SlackApp, stub: SlackStub, lang: Lang) -> tuple[Alert, str]:
+    """The tech-touch account's at-risk item in today's digest, and the digest's ts."""
+    _seed_tech_account(slack_app)
+    ts = _run_digest(slack_app, stub, lang, "at_risk")
+    (risk,) = alerts(slack_app.services.session_factory)
+    return risk, ts
+
+
+def _onboarding_card_later(slack_app: SlackApp, stub: SlackStub, lang: Lang,
+                           later: timedelta) -> None:
+    """The account moves to high touch that morning; `later` the onboarding job gives it a
+    card (its at-risk item stays in the digest)."""
+    _seed_tech_account(slack_app, mrr=600_000)
+    ctx = job_context(slack_app.services.settings, slack_app.services.session_factory,
+                      client_for(stub), lang=lang)
+    run_alert_job("onboarding", ctx, NOW + later)
+
+
 def _two_items(slack_app: SlackApp, stub: SlackStub, lang: Lang) -> tuple[Alert, Alert, str]:
     """The account's at-risk and onboarding items in today's digest, and the digest's ts."""
     _seed_tech_account(slack_app)
@@ -281,7 +300,32 @@ def test_taking_over_a_second_item_joins_the_accounts_card_of_the_day(
     assert (onboarding.delivery, onboarding.card_of, onboarding.ts) == ("card", risk.id, risk.ts)
     text, thread = _shared_card(stub, risk, onboarding, card_lang)
     assert ASSIGNEE[card_lang] in text and ASSIGNED_TO[card_lang].format(OWNER) in text
-    assert any(TOOK_OVER[card_lang].format(OWNER) in line for line in thread)
+    (joined,) = [line for line in thread if JOINED[card_lang] in line]
+    assert TOOK_OVER_JOINED[card_lang].format(OWNER) in joined
+
+
+@pytest.mark.parametrize("card_lang", ["ja", "en"])
+def test_taking_over_an_item_onto_the_card_the_job_posted_sends_one_line_and_one_update(
+    slack_app: SlackApp, stub: SlackStub, card_lang: Lang
+) -> None:
+    risk, ts = _at_risk_item(slack_app, stub, card_lang)
+    _onboarding_card_later(slack_app, stub, card_lang, timedelta(minutes=30))
+    (onboarding,) = [a for a in alerts(slack_app.services.session_factory) if a.id != risk.id]
+    stub.reset()
+
+    slack_app.click(STAFF, button(TAKE_OVER, risk.id, "915.1"), message_ts=ts)
+
+    risk, onboarding = alerts(slack_app.services.session_factory)
+    assert (risk.delivery, risk.card_of) == ("card", onboarding.id)
+    (card_update, digest_update) = stub.calls_to("chat.update")
+    assert (card_update.args["ts"], digest_update.args["ts"]) == (onboarding.ts, ts)
+    assert action_blocks(card_update.args) == [f"alert:{onboarding.id}", f"alert:{risk.id}"]
+    assert ASSIGNEE[card_lang] in card_text(card_update.args)
+    assert TAKEN[card_lang] in card_text(digest_update.args)
+    (line,) = stub.calls_to("chat.postMessage")
+    assert line.args["thread_ts"] == onboarding.ts
+    assert TOOK_OVER_JOINED[card_lang].format(STAFF) in line.args["text"]
+    assert not stub.violations
 
 
 def test_each_taken_over_alert_on_the_shared_card_answers_its_own_buttons(
@@ -318,16 +362,11 @@ def test_taking_over_after_local_midnight_starts_the_next_days_card(
 def test_a_taken_over_item_is_the_days_card_that_a_later_alert_joins(
     slack_app: SlackApp, stub: SlackStub, card_lang: Lang
 ) -> None:
-    _seed_tech_account(slack_app)
-    ts = _run_digest(slack_app, stub, card_lang, "at_risk")
-    (risk,) = alerts(slack_app.services.session_factory)
+    risk, ts = _at_risk_item(slack_app, stub, card_lang)
     slack_app.click(STAFF, button(TAKE_OVER, risk.id, "913.1"), message_ts=ts)
     (posted,) = top_level(stub)
 
-    _seed_tech_account(slack_app, mrr=600_000)  # the account moves to high touch that morning
-    ctx = job_context(slack_app.services.settings, slack_app.services.session_factory,
-                      client_for(stub), lang=card_lang)
-    run_alert_job("onboarding", ctx, NOW + timedelta(hours=2))
+    _onboarding_card_later(slack_app, stub, card_lang, timedelta(hours=2))
 
     risk, onboarding = alerts(slack_app.services.session_factory)
     assert (onboarding.delivery, onboarding.card_of) == ("card", risk.id)
@@ -347,7 +386,7 @@ def test_a_double_click_on_take_over_joins_the_card_once(
     factory = slack_app.services.session_factory
     assert len(top_level(stub)) == 1
     assert [a.action for a in actions(factory)] == ["take_over", "take_over"]
-    joined = [m for m in outbox(factory) if m.payload.get("event") == "grouped"]
+    joined = [m for m in outbox(factory) if m.payload.get("event") == "take_over_joined"]
     assert len(joined) == 1 and joined[0].status == "sent"
     (host, _) = alerts(factory)
     assert len([line for line in _thread(stub, host.ts) if JOINED["ja"] in line]) == 1
