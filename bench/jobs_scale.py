@@ -47,7 +47,7 @@ from cs.accounts.models import Account
 from cs.accounts.rollup import rebuild_all
 from cs.accounts.service import iter_facts
 from cs.alerts.models import AlertKind
-from cs.alerts.parallel import PARALLEL_AFTER, BookSelector, chunked, select_one
+from cs.alerts.parallel import PARALLEL_AFTER, BookSelector, chunked, select_chunk
 from cs.alerts.selection import SelectionContext
 from cs.rules.rules import Assessor
 from jobs.alert_jobs import CHUNK
@@ -293,7 +293,7 @@ def measure(url: str, repeat: int, batch_size: int, workers: int | None,
                 facts = iter_facts(session, LOCAL_NOW, batch_size=batch_size)
                 for chunk in chunked(facts, CHUNK):
                     started = clock()
-                    selected = [select_one(assessor, f, kinds, context) for f in chunk]
+                    selected = select_chunk(assessor, chunk, kinds, context).selected
                     in_assess += clock() - started
                     seen, risky = seen + len(chunk), risky + sum(1 for c in selected if c)
                 return seen, risky, in_assess

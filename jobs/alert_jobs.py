@@ -28,7 +28,7 @@ from cs.alerts.details import card_details, with_details
 from cs.alerts.digest import build_digests, page_message
 from cs.alerts.models import Alert, AlertKind, AlertStatus, DigestPage, OutboxMessage, OutboxOp
 from cs.alerts.outbox import DeliveryReport, Outbox, outbox_for
-from cs.alerts.parallel import BookSelector, Chunk, select_one
+from cs.alerts.parallel import BookSelector, Chunk, select_chunk
 from cs.alerts.selection import SelectionContext
 from cs.alerts.service import (
     AlertCandidate,
@@ -347,9 +347,7 @@ def alert_contact_changes(services: Services, change_ids: list[int], now: dateti
         facts = [facts_for(session, account_id, context.now, community.get(account_id))
                  for account_id in accounts if session.get(Account, account_id) is not None]
         assess = Assessor(services.rules, context.lang)
-        chunk = Chunk([f.account_id for f in facts],
-                      [select_one(assess, f, kinds, context) for f in facts])
-        _chunk(session, chunk, kinds, context, now, report)
+        _chunk(session, select_chunk(assess, facts, kinds, context), kinds, context, now, report)
         session.commit()
     report.delivery = outbox(services).deliver_all(now)
     return report

@@ -158,11 +158,16 @@ def _url(engine: Engine) -> str:
     return engine.url.render_as_string(hide_password=False)
 
 
+def select_chunk(assess: Assessor, facts: Sequence[AccountFacts], kinds: Sequence[AlertKind],
+                 context: SelectionContext) -> Chunk:
+    return Chunk([f.account_id for f in facts],
+                 [select_one(assess, f, kinds, context) for f in facts])
+
+
 def _select_range(task: _Task, session: Session, ids: IdRange) -> Iterator[Chunk]:
     facts = iter_facts(session, task.context.now, community=task.community, ids=ids)
     for chunk in chunked(facts, task.chunk):
-        yield Chunk([f.account_id for f in chunk],
-                    [select_one(task.assess, f, task.kinds, task.context) for f in chunk])
+        yield select_chunk(task.assess, chunk, task.kinds, task.context)
 
 
 def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
